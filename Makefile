@@ -1,0 +1,45 @@
+# source-twilio: the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: venv demo test lint unit e2e bench docker-test schemas clean
+
+$(INSTALLED): setup.py constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[tests]'
+	touch $(INSTALLED)
+
+venv: $(INSTALLED)
+
+## make demo: a full sync of every stream against the built-in Twilio emulator (no credentials needed)
+demo: venv
+	$(PY) tools/demo.py
+
+## make test: lint, unit, end-to-end and the CDK's standard tests
+test: venv lint
+	$(VENV)/bin/pytest
+
+lint: venv
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+unit: venv
+	$(VENV)/bin/pytest unit_tests
+
+e2e: venv
+	$(VENV)/bin/pytest integration_tests
+
+bench: venv
+	$(PY) tools/bench.py
+
+docker-test: venv
+	bash tools/docker/check.sh
+
+## make schemas: regenerate source_twilio/schemas from ../shared/twilio-oai
+schemas: venv
+	$(PY) tools/generate_schemas.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache output

@@ -1,0 +1,196 @@
+"""The connector's configuration: parsed once, checked field by field, with a message a user can act on."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_twilio.timeutil import parse_iso_datetime
+
+API_BASE = "https://api.twilio.com"
+MONITOR_BASE = "https://monitor.twilio.com"
+
+# Test-only: points both Twilio hosts at a local emulator. Never offered in the spec or the UI.
+EMULATOR_URL_ENV = "SOURCE_TWILIO_EMULATOR_URL"
+
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+API_KEY_SID = re.compile(r"^SK[0-9a-fA-F]{32}$")
+
+TWILIO_EPOCH = datetime(2008, 1, 1, tzinfo=timezone.utc)
+DEFAULT_HISTORY = timedelta(days=730)
+DEFAULT_LOOKBACK_MINUTES = 360
+MAX_LOOKBACK_MINUTES = 525_600
+DEFAULT_WORKERS = 10
+MAX_WORKERS = 40
+
+
+class ConfigError(AirbyteTracedException):
+    """A configuration value the connector cannot work with; the message names the field and the fix."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+@dataclass(frozen=True)
+class TwilioConfig:
+    account_sid: str
+    username: str
+    password: str
+    auth_type: str  # "auth_token" or "api_key"
+    start_date: datetime
+    lookback: timedelta
+    num_workers: int
+    api_base: str = API_BASE
+    monitor_base: str = MONITOR_BASE
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any], now: datetime | None = None) -> TwilioConfig:
+        if not isinstance(config, Mapping):
+            raise ConfigError('The configuration must be a JSON object, for example {"account_sid": "AC...", ...}.')
+        now = now or datetime.now(timezone.utc)
+        account_sid = _account_sid(config.get("account_sid"))
+        auth_type, username, password = _credentials(config, account_sid)
+        api_base, monitor_base = _hosts()
+        return cls(
+            account_sid=account_sid,
+            username=username,
+            password=password,
+            auth_type=auth_type,
+            start_date=_start_date(config.get("start_date"), now),
+            lookback=timedelta(
+                minutes=_bounded_int(config, "lookback_window", DEFAULT_LOOKBACK_MINUTES, 0, MAX_LOOKBACK_MINUTES)
+            ),
+            num_workers=_workers(config),
+            api_base=api_base,
+            monitor_base=monitor_base,
+        )
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        """The scheme://host[:port] origins credentials may be sent to."""
+        return frozenset(_origin(base) for base in (self.api_base, self.monitor_base))
+
+
+def _account_sid(value: Any) -> str:
+    if value is None or value == "":
+        raise ConfigError(
+            "account_sid is missing: set it to your Account SID (AC followed by 32 hexadecimal characters, on the Twilio Console dashboard)."
+        )
+    if not isinstance(value, str):
+        raise ConfigError(f"account_sid must be a string, got {type(value).__name__}.")
+    value = value.strip()
+    if API_KEY_SID.match(value):
+        raise ConfigError(
+            "account_sid holds an API key SID (SK...), not an Account SID: put the Account SID (AC...) here, "
+            "and the API key SID and secret under Authentication > API Key."
+        )
+    if not ACCOUNT_SID.match(value):
+        raise ConfigError(
+            f"account_sid {_shorten(value)!r} is not a Twilio Account SID: it must be AC followed by 32 hexadecimal "
+            "characters (copy it from the Twilio Console dashboard)."
+        )
+    return value
+
+
+def _credentials(config: Mapping[str, Any], account_sid: str) -> tuple[str, str, str]:
+    credentials = config.get("credentials")
+    if credentials is not None and not isinstance(credentials, Mapping):
+        raise ConfigError("credentials must be an object with auth_type 'auth_token' or 'api_key'.")
+    credentials = credentials or {}
+    auth_type = credentials.get("auth_type") or ("api_key" if "api_key_sid" in credentials else "auth_token")
+    if auth_type == "api_key":
+        key_sid, secret = credentials.get("api_key_sid"), credentials.get("api_key_secret")
+        if not key_sid or not secret:
+            raise ConfigError("API key authentication needs both api_key_sid (SK...) and api_key_secret.")
+        if not isinstance(key_sid, str) or not API_KEY_SID.match(key_sid.strip()):
+            if isinstance(key_sid, str) and ACCOUNT_SID.match(key_sid.strip()):
+                raise ConfigError(
+                    "api_key_sid holds an Account SID (AC...): give the SID of an API key (SK...), or use Auth Token authentication."
+                )
+            raise ConfigError("api_key_sid must be an API key SID: SK followed by 32 hexadecimal characters.")
+        return "api_key", key_sid.strip(), _secret(secret, "api_key_secret")
+    if auth_type != "auth_token":
+        raise ConfigError(f"credentials.auth_type must be 'auth_token' or 'api_key', not {_shorten(str(auth_type))!r}.")
+    token = credentials.get("auth_token") or config.get("auth_token")
+    if not token:
+        raise ConfigError(
+            "No credentials: give the account's Auth Token (Authentication > Auth Token), or an API key SID and secret "
+            "(Authentication > API Key)."
+        )
+    return "auth_token", account_sid, _secret(token, "auth_token")
+
+
+def _secret(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{name} must be a non-empty string.")
+    return value.strip()
+
+
+def _start_date(value: Any, now: datetime) -> datetime:
+    if value in (None, ""):
+        return now - DEFAULT_HISTORY
+    if not isinstance(value, str):
+        raise ConfigError(f"start_date must be a string such as 2024-01-01T00:00:00Z, got {type(value).__name__}.")
+    parsed = parse_iso_datetime(value.strip())
+    if parsed is None:
+        raise ConfigError(
+            f"start_date {_shorten(value)!r} is not an ISO 8601 date or date-time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, "
+            "for example 2024-01-01T00:00:00Z."
+        )
+    if parsed > now:
+        raise ConfigError(
+            f"start_date {value} is in the future (now is {now:%Y-%m-%dT%H:%M:%SZ}): choose a date in the past."
+        )
+    if parsed < TWILIO_EPOCH:
+        raise ConfigError(
+            f"start_date {value} is before 2008-01-01, earlier than any Twilio data: choose a later date."
+        )
+    return parsed
+
+
+def _workers(config: Mapping[str, Any]) -> int:
+    # Airbyte's own connector spells it num_worker; both are accepted, num_workers wins.
+    key = "num_workers" if config.get("num_workers") is not None else "num_worker"
+    return _bounded_int(config, key, DEFAULT_WORKERS, 1, MAX_WORKERS)
+
+
+def _bounded_int(config: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
+    value = config.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        else:
+            raise ConfigError(f"{key} must be a whole number from {low} to {high}, got {_shorten(str(value))!r}.")
+    if not low <= value <= high:
+        raise ConfigError(f"{key} must be from {low} to {high}, got {value}.")
+    return value
+
+
+def _hosts() -> tuple[str, str]:
+    override = os.environ.get(EMULATOR_URL_ENV)
+    if not override:
+        return API_BASE, MONITOR_BASE
+    parts = urlsplit(override)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ConfigError(f"{EMULATOR_URL_ENV} must be a base URL such as http://127.0.0.1:8080, got {override!r}.")
+    base = f"{parts.scheme}://{parts.netloc}"
+    return base, base
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _shorten(value: str, limit: int = 40) -> str:
+    return value if len(value) <= limit else value[:limit] + "..."

@@ -1,0 +1,92 @@
+"""Record conversion, planned once per stream from its JSON schema and applied in place to each record.
+
+Twilio sends timestamps as RFC 2822 strings with offsets and many numbers as strings. The schema says what
+each field should be (``format: date-time``, ``integer``, ``number``); this module turns that into a short
+list of (field, converter) pairs, so a record costs a few dictionary look-ups and no schema walk.
+A value that cannot be converted is kept as it came, and null stays null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any
+
+from source_twilio.timeutil import format_datetime, parse_twilio_datetime
+
+Converter = Callable[[Any], Any]
+
+
+def to_datetime(value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        return value
+    parsed = parse_twilio_datetime(value)
+    return value if parsed is None else format_datetime(parsed)
+
+
+def to_integer(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                return value
+            return int(number) if number.is_integer() else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def to_number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        if number != number or number in (float("inf"), float("-inf")):
+            return value  # NaN and infinities are not JSON numbers
+        return number
+    return value
+
+
+def _types(field_schema: Mapping[str, Any]) -> set[str]:
+    declared = field_schema.get("type", [])
+    return {declared} if isinstance(declared, str) else set(declared)
+
+
+def converter_for(field_schema: Mapping[str, Any]) -> Converter | None:
+    """The converter a field needs, or None when the wire value is already what the schema says."""
+    types = _types(field_schema)
+    if "string" in types and field_schema.get("format") == "date-time":
+        return to_datetime
+    if "integer" in types and "string" not in types:
+        return to_integer
+    if "number" in types and "string" not in types:
+        return to_number
+    return None
+
+
+class RecordConverter:
+    """Converts records of one stream to the types of its schema; built once, applied to every record."""
+
+    def __init__(self, schema: Mapping[str, Any], drop_fields: frozenset[str] = frozenset()) -> None:
+        self._plan: tuple[tuple[str, Converter], ...] = tuple(
+            (name, converter)
+            for name, field_schema in sorted(schema.get("properties", {}).items())
+            if (converter := converter_for(field_schema)) is not None
+        )
+        self._drop = tuple(sorted(drop_fields))
+
+    @property
+    def planned_fields(self) -> dict[str, str]:
+        return {name: converter.__name__ for name, converter in self._plan}
+
+    def __call__(self, record: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        for name in self._drop:
+            record.pop(name, None)
+        for name, convert in self._plan:
+            value = record.get(name)
+            if value is not None:
+                record[name] = convert(value)
+        return record

@@ -1,0 +1,175 @@
+"""How each Twilio answer is handled: retried, ignored, or turned into a message a user can act on.
+
+Twilio's failures, by status (see ../shared/twilio-api.md sections 7-8):
+- 429 (code 20429): too many concurrent requests for the account; never processed, always safe to retry.
+- 5xx, dropped connections, timeouts, truncated or non-JSON bodies: transient, retried with back-off.
+- 401 (code 20003): bad credentials, or a refused (suspended, closed, out-of-reach) account, but also a
+  sporadic CloudFront failure: retried a few times, then handed to the stream, which decides.
+- 403: refused account or test credentials: handed to the stream.
+- 404 (code 20404): "no data" where the definition says so (usage ranges, child lists), else an error.
+- other 4xx: a request Twilio will never answer; the message quotes Twilio's code and text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import weakref
+from typing import Any
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers import (
+    BackoffStrategy,
+    ErrorHandler,
+    ErrorResolution,
+    ResponseAction,
+)
+
+ACCOUNT_IN_PATH = re.compile(r"/Accounts/(AC[0-9a-fA-F]{32})")
+AUTH_RETRIES = 2  # extra tries for a 401/403 before the stream is told the account refused it
+MAX_RETRIES = 10
+MAX_RETRY_SECONDS = 900
+MAX_BACKOFF_SECONDS = 60.0
+
+_PARSED_BODY = "_twilio_json"
+
+
+class TwilioApiError(Exception):
+    """A 4xx answer the stream has to decide about (refused account, ignored 404)."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self.status = response.status_code
+        self.code, self.twilio_message = twilio_error(response)
+        self.account_sid = account_in(response.request.url if response.request else None)
+        super().__init__(describe(response))
+
+
+def json_body(response: requests.Response) -> Any:
+    """The parsed body, parsed at most once per response (the error handler checks it before the stream reads it)."""
+    if not hasattr(response, _PARSED_BODY):
+        setattr(response, _PARSED_BODY, json.loads(response.content))
+    return getattr(response, _PARSED_BODY)
+
+
+def twilio_error(response: requests.Response) -> tuple[Any, str]:
+    """Twilio's error code and message from an error body, or (None, a short excerpt) for other bodies."""
+    try:
+        body = json_body(response)
+    except ValueError:
+        excerpt = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text or ""))[:120].strip()
+        return None, excerpt or (response.reason or "no body")
+    if isinstance(body, dict):
+        return body.get("code"), str(body.get("message") or body.get("detail") or body.get("title") or "")
+    return None, ""
+
+
+def account_in(url: str | None) -> str | None:
+    match = ACCOUNT_IN_PATH.search(url or "")
+    return match.group(1) if match else None
+
+
+def describe(response: requests.Response) -> str:
+    """'HTTP 400, Twilio code 20004: Date range ...' - for messages and logs (URLs carry no secrets here)."""
+    code, message = twilio_error(response)
+    code_part = f", Twilio code {code}" if code is not None else ""
+    more = f" (https://www.twilio.com/docs/errors/{code})" if code is not None else ""
+    return f"HTTP {response.status_code}{code_part}: {message or response.reason}{more}"
+
+
+def request_path(response: requests.Response) -> str:
+    url = response.request.url if response.request is not None else response.url
+    return requests.utils.urlparse(url).path if url else "?"
+
+
+class TwilioErrorHandler(ErrorHandler):
+    """Maps Twilio's answers to retry / ignore / fail, with messages that name the stream and Twilio's code."""
+
+    def __init__(self, stream_name: str, ignore_404: bool, logger: logging.Logger) -> None:
+        self._stream_name = stream_name
+        self._ignore_404 = ignore_404
+        self._logger = logger
+        self._auth_attempts: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+    @property
+    def max_retries(self) -> int:
+        return MAX_RETRIES
+
+    @property
+    def max_time(self) -> int:
+        return MAX_RETRY_SECONDS
+
+    def interpret_response(self, response_or_exception: Any = None) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response):
+            return self._interpret(response_or_exception)
+        if isinstance(response_or_exception, (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema)):
+            return ErrorResolution(
+                ResponseAction.FAIL, FailureType.system_error, f"{self._stream_name}: {response_or_exception}"
+            )
+        return ErrorResolution(
+            ResponseAction.RETRY,
+            FailureType.transient_error,
+            f"{self._stream_name}: request failed before Twilio answered ({type(response_or_exception).__name__}); retrying.",
+        )
+
+    def _interpret(self, response: requests.Response) -> ErrorResolution:
+        status = response.status_code
+        if status < 300:
+            try:
+                json_body(response)
+            except ValueError:
+                return self._retry("Twilio sent a body that is not complete JSON")
+            return ErrorResolution(ResponseAction.SUCCESS)
+        if status == 429:
+            return ErrorResolution(
+                ResponseAction.RATE_LIMITED,
+                FailureType.transient_error,
+                f"{self._stream_name}: Twilio's concurrency limit reached ({describe(response)}); backing off.",
+            )
+        if status >= 500 or status == 408:
+            return self._retry(describe(response))
+        if status in (401, 403):
+            attempts = (
+                self._auth_attempts.get(response.request, 0) + 1 if response.request is not None else AUTH_RETRIES + 1
+            )
+            if response.request is not None:
+                self._auth_attempts[response.request] = attempts
+            if attempts <= AUTH_RETRIES:
+                return self._retry(f"{describe(response)}, possibly a transient authentication failure")
+            return ErrorResolution(
+                ResponseAction.IGNORE, FailureType.config_error, f"{self._stream_name}: {describe(response)}"
+            )
+        if status == 404 and self._ignore_404:
+            return ErrorResolution(
+                ResponseAction.IGNORE,
+                None,
+                f"{self._stream_name}: nothing at {request_path(response)} ({describe(response)}); treated as no data.",
+            )
+        return ErrorResolution(
+            ResponseAction.FAIL,
+            FailureType.system_error,
+            f"Stream {self._stream_name}: Twilio refused {request_path(response)}: {describe(response)}.",
+        )
+
+    def _retry(self, reason: str) -> ErrorResolution:
+        return ErrorResolution(
+            ResponseAction.RETRY, FailureType.transient_error, f"{self._stream_name}: {reason}; retrying."
+        )
+
+
+class TwilioBackoffStrategy(BackoffStrategy):
+    """Retry-After when Twilio sends it; otherwise exponential back-off with jitter, capped at a minute."""
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
+        if isinstance(response_or_exception, requests.Response):
+            retry_after = response_or_exception.headers.get("Retry-After")
+            if retry_after:
+                try:
+                    return min(max(float(retry_after), 0.0), MAX_BACKOFF_SECONDS * 5)
+                except ValueError:
+                    pass
+            if response_or_exception.status_code in (401, 403):
+                return 0.5
+        return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** max(attempt_count - 1, 0)) * random.uniform(0.5, 1.0)

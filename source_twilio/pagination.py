@@ -1,0 +1,50 @@
+"""Following Twilio's next-page links, and never to a host the credentials are not meant for.
+
+The 2010-04-01 API gives a relative ``next_page_uri`` (null on the last page); Monitor and the other v1
+APIs give an absolute ``meta.next_page_url``. Both carry every filter of the first request plus the
+``PageToken``, so the next request is that URL as it is, with no parameters of ours added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+NEXT_URL = "next_url"
+
+
+def next_page_url(body: Any, base_url: str, allowed_origins: Iterable[str], stream_name: str) -> str | None:
+    """The absolute URL of the next page, or None on the last one; refuses links to any other host."""
+    if not isinstance(body, Mapping):
+        return None
+    meta = body.get("meta")
+    link = meta.get("next_page_url") if isinstance(meta, Mapping) else body.get("next_page_uri")
+    if not link:
+        return None
+    url = urljoin(base_url, link)
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if origin not in set(allowed_origins):
+        raise AirbyteTracedException(
+            message=(
+                f"Stream {stream_name}: Twilio's next-page link points to {origin}, which is not a Twilio host this "
+                "connector sends credentials to; stopped without following it."
+            ),
+            internal_message=f"next page link to unexpected origin {origin}",
+            failure_type=FailureType.system_error,
+        )
+    return url
+
+
+def records_of(body: Any, list_key: str) -> list[Any] | None:
+    """The records of a page, under ``meta.key`` when Monitor names it, else under the list key; None if absent."""
+    if not isinstance(body, Mapping):
+        return None
+    meta = body.get("meta")
+    key = meta.get("key", list_key) if isinstance(meta, Mapping) else list_key
+    records = body.get(key)
+    return records if isinstance(records, list) else None

@@ -1,0 +1,148 @@
+"""SourceTwilio: the Airbyte source, assembled from the stream definitions."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+from airbyte_cdk.models import AirbyteConnectionStatus, Status, SyncMode
+from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.sources.streams.http.requests_native_auth import BasicHttpAuthenticator
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_twilio.accounts import AccountDirectory
+from source_twilio.config import EMULATOR_URL_ENV, TwilioConfig
+from source_twilio.definitions import BY_NAME, STREAMS
+from source_twilio.errors import describe, json_body
+from source_twilio.streams import SyncContext, credentials_message
+from source_twilio.windows import floor_to_second
+
+CHECK_TIMEOUT_SECONDS = 30
+CHECK_ATTEMPTS = 3
+
+
+class SourceTwilio(AbstractSource):
+    """Twilio: messages, calls, recordings, usage, numbers, alerts and more, for the main account and its subaccounts."""
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        succeeded, message = self.check_connection(logger, config)
+        if succeeded:
+            return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+        return AirbyteConnectionStatus(status=Status.FAILED, message=str(message))
+
+    def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> tuple[bool, str | None]:
+        try:
+            twilio_config = parse_config(config)
+        except AirbyteTracedException as error:
+            return False, error.message
+        return probe(twilio_config)
+
+    def streams(self, config: Mapping[str, Any]) -> list[Stream]:
+        context = sync_context(parse_config(config))
+        return [context.new_stream(definition) for definition in STREAMS]
+
+
+_LOGGED_EMULATOR: set[str] = set()
+
+
+def parse_config(config: Mapping[str, Any]) -> TwilioConfig:
+    twilio_config = TwilioConfig.from_mapping(config)
+    if twilio_config.api_base not in _LOGGED_EMULATOR and twilio_config.api_base != "https://api.twilio.com":
+        _LOGGED_EMULATOR.add(twilio_config.api_base)
+        logging.getLogger("airbyte").warning(
+            f"{EMULATOR_URL_ENV} is set: reading from {twilio_config.api_base}, not Twilio."
+        )
+    return twilio_config
+
+
+def authenticator(config: TwilioConfig) -> BasicHttpAuthenticator:
+    # The Authorization header encodes the secret; it must be masked wherever it could be logged.
+    encoded = base64.b64encode(f"{config.username}:{config.password}".encode()).decode()
+    add_to_secrets(encoded)
+    add_to_secrets(config.password)
+    return BasicHttpAuthenticator(config.username, config.password)
+
+
+def sync_context(config: TwilioConfig) -> SyncContext:
+    context = SyncContext(
+        config=config,
+        authenticator=authenticator(config),
+        now=floor_to_second(datetime.now(timezone.utc)),
+    )
+
+    def list_accounts() -> Iterator[Mapping[str, Any]]:
+        stream = context.new_stream(BY_NAME["accounts"])
+        for stream_slice in stream.stream_slices(SyncMode.full_refresh):
+            yield from stream.read_records(SyncMode.full_refresh, stream_slice=stream_slice)
+
+    context.accounts = AccountDirectory(config.account_sid, list_accounts)
+    return context
+
+
+def probe(config: TwilioConfig) -> tuple[bool, str | None]:
+    """One cheap authenticated request for the main account, with a message for each way it can fail."""
+    session = requests.Session()
+    session.auth = authenticator(config)
+    account_url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}.json"
+    try:
+        response = _get(session, account_url)
+    except requests.RequestException as error:
+        return False, (
+            f"Could not reach Twilio at {config.api_base} ({type(error).__name__}): check the network, proxy and "
+            "firewall of the machine running the connector (it must reach api.twilio.com and monitor.twilio.com over HTTPS)."
+        )
+    if response.status_code == 200:
+        status = _body(response).get("status")
+        if status not in (None, "active"):
+            return (
+                False,
+                f"The Twilio account {config.account_sid} is {status}: Twilio serves no data for it until it is active again.",
+            )
+        return True, None
+    if response.status_code in (401, 403) and config.auth_type == "api_key" and _reaches_account_data(session, config):
+        return False, (
+            f"The API key {config.username} can read the account's data but not its account list "
+            f"({describe(response)}): it is a Standard API key, which cannot read /Accounts or /Keys. "
+            "Use a Main API key (Twilio Console > API keys) or the account's Auth Token."
+        )
+    if response.status_code in (401, 403):
+        return False, credentials_message(config, describe(response), "the account")
+    if response.status_code == 404:
+        return (
+            False,
+            f"Twilio has no account {config.account_sid} for these credentials ({describe(response)}): check the Account SID.",
+        )
+    return False, f"Twilio answered the connection check with {describe(response)}; try again later."
+
+
+def _get(session: requests.Session, url: str, params: Mapping[str, Any] | None = None) -> requests.Response:
+    response = session.get(url, params=params, timeout=CHECK_TIMEOUT_SECONDS)
+    for attempt in range(1, CHECK_ATTEMPTS):
+        if response.status_code not in (401, 429) and response.status_code < 500:
+            break
+        time.sleep(attempt)
+        response = session.get(url, params=params, timeout=CHECK_TIMEOUT_SECONDS)
+    return response
+
+
+def _reaches_account_data(session: requests.Session, config: TwilioConfig) -> bool:
+    url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}/Messages.json"
+    try:
+        return _get(session, url, {"PageSize": 1}).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _body(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = json_body(response)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

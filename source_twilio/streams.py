@@ -1,0 +1,311 @@
+"""The one stream class, driven by a ``StreamDefinition``: slices, requests, pages, records and state.
+
+Slices are the unit of work and of checkpointing. A slice's ``partition`` says which list it reads (the
+account, a conference's Status, the parent record of a child list); its ``cursor_slice`` says which part
+of it: a time ``window``, or the ``sweep`` of records whose filtered field is still null (Twilio's date
+filters never match those: queued messages have no ``date_sent``, queued calls no ``start_time``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+import requests
+from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.sources.streams import CheckpointMixin
+from airbyte_cdk.sources.streams.http import HttpStream
+from airbyte_cdk.sources.types import StreamSlice
+from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_twilio.accounts import AccountDirectory
+from source_twilio.config import TwilioConfig
+from source_twilio.conversion import RecordConverter
+from source_twilio.definitions import BY_NAME, Host, Scope, StreamDefinition
+from source_twilio.errors import TwilioApiError, TwilioBackoffStrategy, TwilioErrorHandler, json_body
+from source_twilio.pagination import NEXT_URL, next_page_url, records_of
+from source_twilio.state import StreamState
+from source_twilio.timeutil import format_date, format_datetime
+from source_twilio.windows import Granularity, Window, floor_to_second, plan_windows
+
+PAGE_SIZE = 1000
+HOST_PATHS = {Host.API: "/2010-04-01/", Host.MONITOR: "/v1/"}
+# Twilio checks retention against its own clock at request time: stay clear of the edge.
+RETENTION_MARGIN = timedelta(hours=1)
+SWEEP = "sweep"
+
+
+@dataclass
+class SyncContext:
+    """What the streams of one sync share."""
+
+    config: TwilioConfig
+    authenticator: requests.auth.AuthBase
+    now: datetime
+    accounts: AccountDirectory = field(init=False)
+    _streams: dict[str, TwilioStream] = field(default_factory=dict)
+
+    def base_url(self, host: Host) -> str:
+        base = self.config.monitor_base if host is Host.MONITOR else self.config.api_base
+        return base + HOST_PATHS[host]
+
+    def new_stream(self, definition: StreamDefinition) -> TwilioStream:
+        return TwilioStream(definition, self)
+
+
+class TwilioStream(HttpStream, CheckpointMixin):
+    """Any Twilio list, read per account (or per parent record), page by page, window by window."""
+
+    def __init__(self, definition: StreamDefinition, context: SyncContext) -> None:
+        self.definition = definition
+        self.context = context
+        self._state = StreamState()
+        super().__init__(authenticator=context.authenticator)
+
+    # --- identity -------------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def primary_key(self) -> list[str]:
+        return self.definition.primary_key
+
+    @property
+    def cursor_field(self) -> str | list[str]:
+        return self.definition.cursor_field or []
+
+    @property
+    def supports_incremental(self) -> bool:
+        return self.definition.incremental
+
+    @property
+    def source_defined_cursor(self) -> bool:
+        return True
+
+    @property
+    def url_base(self) -> str:
+        return self.context.base_url(self.definition.host)
+
+    @cached_property
+    def converter(self) -> RecordConverter:
+        return RecordConverter(self.get_json_schema(), drop_fields=self.definition.drop_fields)
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        return _schema(self.name)
+
+    # --- state ----------------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        return self._state.to_json()
+
+    @state.setter
+    def state(self, value: MutableMapping[str, Any]) -> None:
+        self._state = StreamState.from_json(value, self.name)
+
+    # --- errors ---------------------------------------------------------------------------------------
+
+    def get_error_handler(self) -> TwilioErrorHandler:
+        return TwilioErrorHandler(self.definition.name, self.definition.ignore_404, self.logger)
+
+    def get_backoff_strategy(self) -> TwilioBackoffStrategy:
+        return TwilioBackoffStrategy()
+
+    # --- slices ---------------------------------------------------------------------------------------
+
+    def stream_slices(
+        self, sync_mode: SyncMode = SyncMode.full_refresh, cursor_field: Any = None, stream_state: Any = None
+    ) -> Iterable[StreamSlice]:
+        incremental = sync_mode == SyncMode.incremental
+        for partition in self._partitions():
+            yield from self._slices_of(partition, incremental)
+
+    def _partitions(self) -> Iterator[dict[str, Any]]:
+        definition = self.definition
+        if definition.scope is Scope.CHILD:
+            yield from self._child_partitions()
+            return
+        if definition.scope is Scope.ROOT:
+            account_sids = [self.context.config.account_sid]
+        else:
+            account_sids = self.context.accounts.readable()
+        for account_sid in account_sids:
+            for params in definition.partitions:
+                yield {"account_sid": account_sid, **({"params": params} if params else {})}
+
+    def _child_partitions(self) -> Iterator[dict[str, Any]]:
+        child_of = self.definition.child_of
+        assert child_of is not None
+        parent = self.context.new_stream(BY_NAME[child_of.parent])
+        for parent_slice in parent.stream_slices(SyncMode.full_refresh):
+            if (
+                child_of.parent_partitions is not None
+                and parent_slice.partition.get("params") not in child_of.parent_partitions
+            ):
+                continue
+            for record in parent.read_records(SyncMode.full_refresh, stream_slice=parent_slice):
+                if child_of.has_children(record):
+                    yield {name: record.get(source) for name, source in child_of.path_fields.items()}
+
+    def _slices_of(self, partition: dict[str, Any], incremental: bool) -> Iterator[StreamSlice]:
+        time_filter = self.definition.time_filter
+        if time_filter is None:
+            yield StreamSlice(partition=partition, cursor_slice={})
+            return
+        start = self._start_of(partition, incremental)
+        end = self.context.now
+        whole_days = time_filter.granularity is Granularity.DATES
+        for window in plan_windows(start, end, time_filter.window, whole_days=whole_days):
+            yield StreamSlice(partition=partition, cursor_slice=window.as_slice())
+        if time_filter.nullable:
+            yield StreamSlice(partition=partition, cursor_slice={SWEEP: time_filter.field})
+
+    def _start_of(self, partition: Mapping[str, Any], incremental: bool) -> datetime:
+        time_filter = self.definition.time_filter
+        assert time_filter is not None
+        start = self.context.config.start_date
+        if time_filter.retention is not None:
+            floor = floor_to_second(self.context.now - time_filter.retention + RETENTION_MARGIN)
+            if start < floor:
+                self.logger.warning(
+                    f"{self.name}: start_date {format_datetime(start)} is older than the {time_filter.retention.days} days "
+                    f"Twilio keeps this data; reading from {format_datetime(floor)} instead."
+                )
+                start = floor
+        return start
+
+    # --- requests -------------------------------------------------------------------------------------
+
+    def path(self, *, stream_state: Any = None, stream_slice: Any = None, next_page_token: Any = None) -> str:
+        if next_page_token:
+            return next_page_token[NEXT_URL]
+        return self.definition.path.format_map(stream_slice.partition if stream_slice else {})
+
+    def request_params(
+        self, stream_state: Any = None, stream_slice: Any = None, next_page_token: Any = None
+    ) -> MutableMapping[str, Any]:
+        if next_page_token:
+            return {}  # the next-page link carries every filter already
+        params: dict[str, Any] = {}
+        if self.definition.paged:
+            params["PageSize"] = PAGE_SIZE
+        params.update(self.definition.params)
+        if stream_slice:
+            params.update(stream_slice.partition.get("params", {}))
+            if "start" in stream_slice.cursor_slice and self.definition.time_filter:
+                params.update(self.definition.time_filter.params(Window.from_slice(stream_slice.cursor_slice)))
+        return params
+
+    def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
+        if response.status_code != 200 or not self.definition.paged:
+            return None
+        url = next_page_url(json_body(response), self.url_base, self.context.config.allowed_hosts, self.name)
+        return {NEXT_URL: url} if url else None
+
+    # --- records --------------------------------------------------------------------------------------
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Any = None,
+        stream_slice: Any = None,
+        stream_state: Any = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        stream_slice = stream_slice or StreamSlice(partition={}, cursor_slice={})
+        account_sid = stream_slice.partition.get("account_sid")
+        if account_sid and self.context.accounts.is_refused(account_sid):
+            return
+        try:
+            yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
+        except TwilioApiError as error:
+            self._on_refusal(error)
+
+    def parse_response(
+        self, response: requests.Response, *, stream_slice: Any = None, **kwargs: Any
+    ) -> Iterable[Mapping[str, Any]]:
+        if response.status_code in (401, 403):
+            raise TwilioApiError(response)
+        if response.status_code != 200:
+            return  # an ignored 404: no data here
+        records = records_of(json_body(response), self.definition.list_key)
+        if records is None:
+            raise AirbyteTracedException(
+                message=(
+                    f"Stream {self.name}: Twilio's answer has no '{self.definition.list_key}' list; "
+                    "the API may have changed. Please report this."
+                ),
+                internal_message=f"missing list key in {response.request.url}",
+                failure_type=FailureType.system_error,
+            )
+        keep = self._record_filter(stream_slice)
+        account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
+        convert = self.converter
+        add_account = self.definition.add_account_sid
+        for record in records:
+            if add_account and record.get("account_sid") is None:
+                record["account_sid"] = account_sid
+            record = convert(record)
+            if keep is None or keep(record):
+                yield record
+
+    def _record_filter(self, stream_slice: StreamSlice | None) -> Any:
+        """What the request may return beyond the slice (coarse filters, inclusive ends, nulls) is dropped here."""
+        time_filter = self.definition.time_filter
+        if not stream_slice or time_filter is None:
+            return None
+        field_name = time_filter.field
+        if SWEEP in stream_slice.cursor_slice:
+            return lambda record: record.get(field_name) is None
+        window = Window.from_slice(stream_slice.cursor_slice)
+        if time_filter.granularity is Granularity.DATES:
+            low, high = format_date(window.start.date()), format_date(window.end.date())
+        else:
+            low, high = format_datetime(window.start), format_datetime(window.end)
+        return lambda record: _within(record.get(field_name), low, high)
+
+    def _on_refusal(self, error: TwilioApiError) -> None:
+        account_sid = error.account_sid
+        config = self.context.config
+        if account_sid is None or account_sid == config.account_sid:
+            raise AirbyteTracedException(
+                message=credentials_message(config, str(error), self.name),
+                internal_message=str(error),
+                failure_type=FailureType.config_error,
+            )
+        self.context.accounts.refuse(account_sid, str(error))
+
+
+def _within(value: Any, low: str, high: str) -> bool:
+    # ISO 8601 UTC strings of one shape sort like the instants they name. A value that could not be
+    # converted is kept: Twilio's own filter put it in this window.
+    if not isinstance(value, str) or not value[:1].isdigit():
+        return True
+    return low <= value < high
+
+
+def credentials_message(config: TwilioConfig, detail: str, where: str) -> str:
+    if config.auth_type == "api_key":
+        return (
+            f"Twilio refused the API key {config.username} for {where} ({detail}). Check the key SID and secret; "
+            "a Standard API key cannot read /Accounts or /Keys, and an API key reaches only its own account: "
+            "use a Main API key or the account's Auth Token."
+        )
+    return (
+        f"Twilio rejected the Account SID {config.account_sid} and Auth Token for {where} ({detail}): "
+        "check both in the Twilio Console (Account Info)."
+    )
+
+
+_SCHEMAS: dict[str, Mapping[str, Any]] = {}
+
+
+def _schema(name: str) -> Mapping[str, Any]:
+    if name not in _SCHEMAS:
+        _SCHEMAS[name] = ResourceSchemaLoader("source_twilio").get_schema(name)
+    return _SCHEMAS[name]

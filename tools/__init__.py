@@ -1,0 +1,1 @@
+"""Developer tools for source-twilio (not shipped in the package)."""

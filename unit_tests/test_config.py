@@ -1,0 +1,95 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from source_twilio.config import EMULATOR_URL_ENV, ConfigError, TwilioConfig
+
+NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+SID = "AC" + "a" * 32
+KEY = "SK" + "b" * 32
+TOKEN = "auth-token-value-0123456789abcdef"
+
+
+def parse(**config):
+    return TwilioConfig.from_mapping(config, now=NOW)
+
+
+def test_given_airbyte_upstream_config_when_parsed_then_it_works_unchanged():
+    config = parse(
+        account_sid=SID, auth_token=TOKEN, start_date="2024-01-01T00:00:00Z", lookback_window=60, num_worker=7
+    )
+    assert (config.username, config.password, config.auth_type) == (SID, TOKEN, "auth_token")
+    assert config.start_date == datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert config.lookback == timedelta(minutes=60)
+    assert config.num_workers == 7
+
+
+def test_given_api_key_when_parsed_then_key_is_the_username():
+    config = parse(
+        account_sid=SID, credentials={"auth_type": "api_key", "api_key_sid": KEY, "api_key_secret": "s" * 32}
+    )
+    assert (config.username, config.auth_type) == (KEY, "api_key")
+
+
+def test_given_no_start_date_when_parsed_then_two_years_back_and_defaults():
+    config = parse(account_sid=SID, auth_token=TOKEN)
+    assert config.start_date == NOW - timedelta(days=730)
+    assert config.lookback == timedelta(minutes=360) and config.num_workers == 10
+
+
+def test_given_both_worker_spellings_when_parsed_then_num_workers_wins():
+    assert parse(account_sid=SID, auth_token=TOKEN, num_workers=3, num_worker=9).num_workers == 3
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({}, "account_sid is missing"),
+        ({"account_sid": "AC123", "auth_token": TOKEN}, "is not a Twilio Account SID"),
+        ({"account_sid": 12, "auth_token": TOKEN}, "account_sid must be a string"),
+        ({"account_sid": KEY, "auth_token": TOKEN}, "account_sid holds an API key SID"),
+        ({"account_sid": SID}, "No credentials"),
+        ({"account_sid": SID, "credentials": {"auth_type": "api_key", "api_key_sid": KEY}}, "needs both api_key_sid"),
+        (
+            {"account_sid": SID, "credentials": {"auth_type": "api_key", "api_key_sid": SID, "api_key_secret": "x"}},
+            "holds an Account SID",
+        ),
+        ({"account_sid": SID, "credentials": {"auth_type": "oauth"}}, "must be 'auth_token' or 'api_key'"),
+        ({"account_sid": SID, "credentials": "token"}, "credentials must be an object"),
+        ({"account_sid": SID, "auth_token": TOKEN, "start_date": "01/02/2024"}, "is not an ISO 8601 date"),
+        ({"account_sid": SID, "auth_token": TOKEN, "start_date": "2027-01-01"}, "is in the future"),
+        ({"account_sid": SID, "auth_token": TOKEN, "start_date": "2005-01-01"}, "before 2008-01-01"),
+        ({"account_sid": SID, "auth_token": TOKEN, "lookback_window": -5}, "lookback_window must be from 0 to 525600"),
+        (
+            {"account_sid": SID, "auth_token": TOKEN, "lookback_window": 10**9},
+            "lookback_window must be from 0 to 525600",
+        ),
+        (
+            {"account_sid": SID, "auth_token": TOKEN, "lookback_window": "soon"},
+            "lookback_window must be a whole number",
+        ),
+        ({"account_sid": SID, "auth_token": TOKEN, "num_workers": 0}, "num_workers must be from 1 to 40"),
+        ({"account_sid": SID, "auth_token": TOKEN, "num_worker": 500}, "num_worker must be from 1 to 40"),
+        ({"account_sid": SID, "auth_token": TOKEN, "num_workers": True}, "num_workers must be a whole number"),
+    ],
+)
+def test_given_bad_config_when_parsed_then_one_specific_message(config, message):
+    with pytest.raises(ConfigError) as raised:
+        TwilioConfig.from_mapping(config, now=NOW)
+    assert message in raised.value.message
+    assert TOKEN not in raised.value.message
+
+
+def test_given_emulator_variable_when_parsed_then_both_hosts_point_at_it(monkeypatch):
+    monkeypatch.setenv(EMULATOR_URL_ENV, "http://127.0.0.1:8555")
+    config = parse(account_sid=SID, auth_token=TOKEN)
+    assert config.api_base == config.monitor_base == "http://127.0.0.1:8555"
+    assert config.allowed_hosts == {"http://127.0.0.1:8555"}
+
+
+def test_given_no_emulator_variable_when_parsed_then_only_twilio_hosts(monkeypatch):
+    monkeypatch.delenv(EMULATOR_URL_ENV, raising=False)
+    assert parse(account_sid=SID, auth_token=TOKEN).allowed_hosts == {
+        "https://api.twilio.com",
+        "https://monitor.twilio.com",
+    }

@@ -1,0 +1,97 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from source_twilio.conversion import RecordConverter, to_datetime, to_integer, to_number
+from source_twilio.timeutil import format_datetime, parse_iso_datetime, parse_twilio_datetime
+
+UTC = timezone.utc
+
+
+@pytest.mark.parametrize(
+    "wire, expected",
+    [
+        ("Fri, 18 Oct 2019 17:02:00 +0000", datetime(2019, 10, 18, 17, 2, tzinfo=UTC)),
+        ("Thu, 23 Feb 2017 10:26:31 -0800", datetime(2017, 2, 23, 18, 26, 31, tzinfo=UTC)),
+        ("Thu, 23 Feb 2017 20:26:31 -0800", datetime(2017, 2, 24, 4, 26, 31, tzinfo=UTC)),  # crosses midnight
+        ("Mon, 01 Jan 2024 05:00:00 +0530", datetime(2023, 12, 31, 23, 30, tzinfo=UTC)),
+        ("Wed, 19 Jun 2019 22:04:00 -0000", datetime(2019, 6, 19, 22, 4, tzinfo=UTC)),
+        ("1 Mar 2020 00:00:00 +0000", datetime(2020, 3, 1, tzinfo=UTC)),
+        ("2015-07-30T20:00:00Z", datetime(2015, 7, 30, 20, tzinfo=UTC)),
+        ("2019-06-24T22:32:49+00:00", datetime(2019, 6, 24, 22, 32, 49, tzinfo=UTC)),
+        ("2019-06-24T22:32:49-07:00", datetime(2019, 6, 25, 5, 32, 49, tzinfo=UTC)),
+    ],
+)
+def test_given_twilio_timestamp_when_parsed_then_utc_instant(wire, expected):
+    assert parse_twilio_datetime(wire) == expected
+
+
+@pytest.mark.parametrize("wire", ["", "yesterday", "Fri, 32 Oct 2019 17:02:00 +0000", "2019-13-01"])
+def test_given_garbage_when_parsed_then_none(wire):
+    assert parse_twilio_datetime(wire) is None
+
+
+def test_given_date_only_when_parsed_as_iso_then_midnight_utc():
+    assert parse_iso_datetime("2024-02-29") == datetime(2024, 2, 29, tzinfo=UTC)
+
+
+def test_given_instant_when_formatted_then_iso_with_z():
+    assert format_datetime(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2024-01-02T03:04:05Z"
+
+
+@pytest.mark.parametrize(
+    "convert, wire, expected",
+    [
+        (to_datetime, "Thu, 23 Feb 2017 10:26:31 -0800", "2017-02-23T18:26:31Z"),
+        (to_datetime, "not a date", "not a date"),
+        (to_integer, "15", 15),
+        (to_integer, "15.0", 15),
+        (to_integer, "1.5", "1.5"),
+        (to_integer, "n/a", "n/a"),
+        (to_integer, 7, 7),
+        (to_number, "-0.00750", -0.0075),
+        (to_number, "NaN", "NaN"),
+        (to_number, "abc", "abc"),
+        (to_number, 1.25, 1.25),
+    ],
+)
+def test_given_wire_value_when_converted_then_typed_or_kept(convert, wire, expected):
+    assert convert(wire) == expected
+
+
+SCHEMA = {
+    "properties": {
+        "sid": {"type": ["null", "string"]},
+        "date_sent": {"type": ["null", "string"], "format": "date-time"},
+        "start_date": {"type": ["null", "string"], "format": "date"},
+        "price": {"type": ["null", "number"]},
+        "num_media": {"type": ["null", "integer"]},
+        "subresource_uris": {"type": ["null", "object"]},
+    }
+}
+
+
+def test_given_schema_when_converter_built_then_only_typed_fields_are_planned():
+    converter = RecordConverter(SCHEMA)
+    assert converter.planned_fields == {"date_sent": "to_datetime", "num_media": "to_integer", "price": "to_number"}
+
+
+def test_given_record_when_converted_then_nulls_stay_unknown_fields_stay_and_secrets_go():
+    converter = RecordConverter(SCHEMA, drop_fields=frozenset({"auth_token"}))
+    record = {
+        "sid": "SM1",
+        "date_sent": None,
+        "start_date": "2024-01-01",
+        "price": "-0.0075",
+        "num_media": "oops",
+        "extra": {"a": 1},
+        "auth_token": "secret",
+    }
+    assert converter(record) == {
+        "sid": "SM1",
+        "date_sent": None,
+        "start_date": "2024-01-01",
+        "price": -0.0075,
+        "num_media": "oops",
+        "extra": {"a": 1},
+    }
