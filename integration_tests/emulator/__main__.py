@@ -1,0 +1,116 @@
+"""Run the emulator as a process: ``python -m integration_tests.emulator --port 0 --info-file info.json``.
+
+Prints ``listening on http://HOST:PORT`` once ready (after writing ``--info-file``: JSON with ``url``
+and the credentials) and serves until SIGTERM or SIGINT, then exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .data import Dataset, DatasetOptions
+from .faults import Faults
+from .server import serve
+
+
+def _utc_datetime(text: str) -> datetime:
+    moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m integration_tests.emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    data = parser.add_argument_group("dataset")
+    data.add_argument("--seed", type=int, default=1)
+    data.add_argument("--messages", type=int, default=300, help="messages per account")
+    data.add_argument("--calls", type=int, default=150, help="calls per account")
+    data.add_argument("--subaccounts", type=int, default=2)
+    data.add_argument("--suspended", type=int, default=1, help="how many of the subaccounts are suspended")
+    data.add_argument("--alerts", type=int, default=60)
+    data.add_argument(
+        "--now", type=_utc_datetime, default=None, help="ISO time to build around, e.g. 2026-05-20T15:30:00Z"
+    )
+    behaviour = parser.add_argument_group("behaviour")
+    behaviour.add_argument("--latency-ms", type=float, default=0)
+    behaviour.add_argument("--concurrency-limit", type=int, default=0, help="max in-flight requests per account")
+    behaviour.add_argument("--log-requests", action="store_true")
+    faults = parser.add_argument_group("faults (probabilities per request)")
+    faults.add_argument("--fault-429", type=float, default=0.0)
+    faults.add_argument("--fault-500", type=float, default=0.0)
+    faults.add_argument("--fault-5xx", type=float, default=0.0, help="split evenly between 500 and 503")
+    faults.add_argument("--fault-503", type=float, default=0.0)
+    faults.add_argument("--fault-drop", type=float, default=0.0)
+    faults.add_argument("--fault-truncate", type=float, default=0.0)
+    faults.add_argument("--fault-slow", type=float, default=0.0)
+    faults.add_argument("--slow-seconds", type=float, default=5.0)
+    faults.add_argument("--fault-transient-401", type=float, default=0.0)
+    faults.add_argument("--fault-html", type=float, default=0.0)
+    faults.add_argument("--retry-after", type=float, default=None, help="seconds for a Retry-After header on 429s")
+    faults.add_argument("--persistent-failure-path", default=None, help="regex: matching paths always get 500")
+    faults.add_argument("--foreign-next-page-host", default=None)
+    faults.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument("--info-file", type=Path, default=None, help="write url and credentials here as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    dataset = Dataset(
+        DatasetOptions(
+            seed=args.seed,
+            subaccounts=args.subaccounts,
+            suspended_subaccounts=args.suspended,
+            messages_per_account=args.messages,
+            calls_per_account=args.calls,
+            alerts=args.alerts,
+            now=args.now,
+        )
+    )
+    faults = Faults(
+        rate_429=args.fault_429,
+        rate_500=args.fault_500 + args.fault_5xx / 2,
+        rate_503=args.fault_503 + args.fault_5xx / 2,
+        rate_drop=args.fault_drop,
+        rate_truncate=args.fault_truncate,
+        rate_slow=args.fault_slow,
+        slow_seconds=args.slow_seconds,
+        rate_transient_401=args.fault_transient_401,
+        rate_html=args.fault_html,
+        retry_after=args.retry_after,
+        persistent_failure_path=args.persistent_failure_path,
+        foreign_next_page_host=args.foreign_next_page_host,
+        seed=args.fault_seed,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with serve(
+        dataset,
+        faults=faults,
+        latency_ms=args.latency_ms,
+        concurrency_limit=args.concurrency_limit,
+        host=args.host,
+        port=args.port,
+        log_requests=args.log_requests,
+    ) as emulator:
+        if args.info_file is not None:
+            partial = args.info_file.with_name(args.info_file.name + ".partial")
+            partial.write_text(json.dumps({"url": emulator.url, **dataset.credentials}, indent=2))
+            os.replace(partial, args.info_file)
+        print(f"listening on {emulator.url}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,441 @@
+"""Twilio's REST semantics over a :class:`~.data.Dataset`: routes, credentials, filters, retention, envelopes.
+
+:meth:`TwilioApi.handle` turns one :class:`ApiRequest` into one :class:`ApiResponse`; it knows
+nothing of sockets (see ``server.py``) or injected faults (see ``faults.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from .data import Dataset
+from .errors import ApiError, bad_request, not_found, unauthorized
+from .filters import Interval, Op, TimeParam, comparisons, interval_of
+from .generate import AVAILABLE_NUMBER_PATHS, AVAILABLE_NUMBER_STREAMS
+from .limits import ALERT_RESULT_LIMIT, ALERT_RETENTION_DAYS, MAX_CALL_SECONDS, MESSAGE_RETENTION_DAYS
+from .paging import PAGING_KEYS, list_envelope, meta_envelope, parse_paging, select_page
+from .store import Collection, Row
+from .timefmt import SECONDS_PER_DAY, day_start, iso_utc_offset, parse_usage_date
+
+RETENTION_MESSAGE = "Date range specified in query is partially or entirely outside of retention window of 400 days"
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    host: str
+    authorization: str | None = None
+    foreign_next_page_host: str | None = None
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How far back a list reaches, and what a filter reaching further back gets."""
+
+    days: int
+    keys: frozenset[str]
+    code: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """How one list endpoint filters: time keys, exact-match keys (query key -> record field), defaults."""
+
+    stream: str
+    list_key: str
+    time_params: tuple[TimeParam, ...] = ()
+    exact: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    retention: Retention | None = None
+
+
+MESSAGE_RETENTION = Retention(
+    MESSAGE_RETENTION_DAYS, frozenset({"DateSent>", "DateSent<", "DateSent"}), 20004, RETENTION_MESSAGE
+)
+MEDIA_RETENTION = Retention(
+    MESSAGE_RETENTION_DAYS, frozenset({"DateCreated>", "DateCreated<", "DateCreated"}), 20004, RETENTION_MESSAGE
+)
+ALERT_RETENTION = Retention(
+    ALERT_RETENTION_DAYS,
+    frozenset({"StartDate", "EndDate"}),
+    20001,
+    f"StartDate and EndDate must be within the last {ALERT_RETENTION_DAYS} days: "
+    f"queries for alerts older than {ALERT_RETENTION_DAYS} days are not supported",
+)
+
+ACCOUNT_RESOURCES: dict[str, ListSpec] = {
+    "Addresses": ListSpec(
+        "addresses",
+        "addresses",
+        exact={"FriendlyName": "friendly_name", "CustomerName": "customer_name", "IsoCountry": "iso_country"},
+    ),
+    "Applications": ListSpec("applications", "applications", exact={"FriendlyName": "friendly_name"}),
+    "IncomingPhoneNumbers": ListSpec(
+        "incoming_phone_numbers",
+        "incoming_phone_numbers",
+        exact={"FriendlyName": "friendly_name", "PhoneNumber": "phone_number", "Origin": "origin"},
+    ),
+    "Keys": ListSpec("keys", "keys"),
+    "Calls": ListSpec(
+        "calls",
+        "calls",
+        time_params=(
+            *comparisons("StartTime", "start_time", day_only=True),
+            *comparisons("EndTime", "end_time", day_only=True, sort_slack=MAX_CALL_SECONDS),
+        ),
+        exact={"To": "to", "From": "from", "Status": "status", "ParentCallSid": "parent_call_sid"},
+    ),
+    "Conferences": ListSpec(
+        "conferences",
+        "conferences",
+        time_params=(
+            *comparisons("DateCreated", "date_created", day_only=True),
+            *comparisons("DateUpdated", "date_updated", day_only=True, sort_slack=None),
+        ),
+        exact={"FriendlyName": "friendly_name", "Status": "status"},
+        # Since 2026-07-13 Twilio lists only in-progress conferences unless Status is given.
+        defaults={"Status": "in-progress"},
+    ),
+    "OutgoingCallerIds": ListSpec(
+        "outgoing_caller_ids",
+        "outgoing_caller_ids",
+        exact={"PhoneNumber": "phone_number", "FriendlyName": "friendly_name"},
+    ),
+    "Recordings": ListSpec(
+        "recordings",
+        "recordings",
+        time_params=comparisons("DateCreated", "date_created"),
+        exact={"CallSid": "call_sid", "ConferenceSid": "conference_sid"},
+    ),
+    "Transcriptions": ListSpec("transcriptions", "transcriptions"),
+    "Queues": ListSpec("queues", "queues"),
+    "Messages": ListSpec(
+        "messages",
+        "messages",
+        time_params=comparisons("DateSent", "date_sent"),
+        exact={"To": "to", "From": "from"},
+        retention=MESSAGE_RETENTION,
+    ),
+    "Usage/Triggers": ListSpec(
+        "usage_triggers",
+        "usage_triggers",
+        exact={"Recurring": "recurring", "TriggerBy": "trigger_by", "UsageCategory": "usage_category"},
+    ),
+}
+ACCOUNTS = ListSpec("accounts", "accounts", exact={"FriendlyName": "friendly_name", "Status": "status"})
+DEPENDENT_PHONE_NUMBERS = ListSpec("dependent_phone_numbers", "dependent_phone_numbers")
+PARTICIPANTS = ListSpec("conference_participants", "participants")
+MEDIA = ListSpec(
+    "message_media", "media_list", time_params=comparisons("DateCreated", "date_created"), retention=MEDIA_RETENTION
+)
+USAGE_RECORDS = ListSpec("usage_records", "usage_records", exact={"Category": "category"})
+ALERTS = ListSpec(
+    "alerts",
+    "alerts",
+    time_params=(
+        TimeParam("StartDate", "date_generated", Op.ON_OR_AFTER, sort_slack=0),
+        TimeParam("EndDate", "date_generated", Op.ON_OR_BEFORE, sort_slack=0),
+    ),
+    exact={"LogLevel": "log_level"},
+    retention=ALERT_RETENTION,
+)
+
+_SID = "[0-9a-fA-F]{32}"
+_ACCOUNT = rf"^/2010-04-01/Accounts/(?P<account>AC{_SID})"
+_RESOURCES = "|".join(re.escape(name) for name in ACCOUNT_RESOURCES)
+_NUMBER_TYPES = {path: kind for kind, path in AVAILABLE_NUMBER_PATHS.items()}
+ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^/2010-04-01/Accounts\.json$"), "accounts"),
+    (re.compile(rf"{_ACCOUNT}\.json$"), "account"),
+    (re.compile(rf"{_ACCOUNT}/(?P<resource>{_RESOURCES})\.json$"), "account_list"),
+    (re.compile(rf"{_ACCOUNT}/Addresses/(?P<parent>AD{_SID})/DependentPhoneNumbers\.json$"), "dependent_phone_numbers"),
+    (re.compile(rf"{_ACCOUNT}/AvailablePhoneNumbers\.json$"), "countries"),
+    (
+        re.compile(rf"{_ACCOUNT}/AvailablePhoneNumbers/(?P<country>[A-Z]{{2}})/(?P<kind>Local|Mobile|TollFree)\.json$"),
+        "available_numbers",
+    ),
+    (re.compile(rf"{_ACCOUNT}/Conferences/(?P<parent>CF{_SID})/Participants\.json$"), "participants"),
+    (re.compile(rf"{_ACCOUNT}/Messages/(?P<parent>(?:SM|MM){_SID})/Media\.json$"), "media"),
+    (re.compile(rf"{_ACCOUNT}/Usage/Records/Daily\.json$"), "usage_daily"),
+    (re.compile(r"^/v1/Alerts$"), "alerts"),
+)
+ACCOUNT_IN_PATH = re.compile(_ACCOUNT + "[./]")
+
+
+def _route(path: str) -> tuple[str, re.Match[str]]:
+    for pattern, route in ROUTES:
+        if match := pattern.match(path):
+            return route, match
+    raise not_found(path)
+
+
+def endpoint_name(path: str) -> str:
+    """A short label for statistics: the route, or the resource for account lists."""
+    try:
+        route, match = _route(path)
+    except ApiError:
+        return "unknown"
+    return match.groupdict().get("resource", route).lower().replace("usage/", "usage_")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the account owning the credential, and which kind of credential it is."""
+
+    account_sid: str
+    kind: str  # "auth_token", "main_key" or "standard_key"
+
+
+class TwilioApi:
+    """Answers 2010-04-01 and Monitor v1 requests from a dataset."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def handle(self, request: ApiRequest) -> ApiResponse:
+        try:
+            principal = self._authenticate(request.authorization)
+            route, match = _route(request.path)
+            if request.method != "GET":
+                raise ApiError(405, 20004, "Method not allowed")
+            handler: Callable[..., ApiResponse] = getattr(self, f"_{route}")
+            with self.dataset.lock:
+                return handler(request, principal, **match.groupdict())
+        except ApiError as error:
+            return ApiResponse(error.status, error.body, error.headers)
+
+    # ----- credentials -----
+
+    def _authenticate(self, authorization: str | None) -> Principal:
+        if not authorization or not authorization.startswith("Basic "):
+            raise unauthorized()
+        try:
+            username, _, password = base64.b64decode(authorization[6:], validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise unauthorized() from None
+        main_sid = self.dataset.main_account_sid
+        if (username, password) == self.dataset.main_key:
+            return Principal(main_sid, "main_key")
+        if (username, password) == self.dataset.standard_key:
+            return Principal(main_sid, "standard_key")
+        with self.dataset.lock:
+            account = self.dataset.account(username)
+        if account is None or password != account["auth_token"] or account["status"] != "active":
+            raise unauthorized()
+        return Principal(username, "auth_token")
+
+    def _authorize(self, principal: Principal, account_sid: str, *, allow_suspended: bool = False) -> dict[str, Any]:
+        """The account record at ``account_sid`` if ``principal`` may read under it; 401 otherwise."""
+        account = self.dataset.account(account_sid)
+        if account is None:
+            raise unauthorized()
+        # Only the main account's auth token reaches other accounts; keys and subaccount tokens reach their own.
+        reaches_all = principal.kind == "auth_token" and principal.account_sid == self.dataset.main_account_sid
+        if not reaches_all and account_sid != principal.account_sid:
+            raise unauthorized()
+        if account["status"] != "active" and not allow_suspended:
+            raise unauthorized()
+        return account
+
+    @staticmethod
+    def _refuse_standard_key(principal: Principal) -> None:
+        """Standard keys may not use the Accounts or Keys resources (taken as 401, like bad credentials)."""
+        if principal.kind == "standard_key":
+            raise unauthorized()
+
+    # ----- routes -----
+
+    def _accounts(self, request: ApiRequest, principal: Principal) -> ApiResponse:
+        self._refuse_standard_key(principal)
+        collection = self.dataset.collection("accounts", self.dataset.main_account_sid) or Collection()
+        own_only = principal.account_sid != self.dataset.main_account_sid
+        return self._list(
+            request, ACCOUNTS, collection, extra=(lambda row: row.ident == principal.account_sid) if own_only else None
+        )
+
+    def _account(self, request: ApiRequest, principal: Principal, account: str) -> ApiResponse:
+        self._refuse_standard_key(principal)
+        return ApiResponse(200, self._authorize(principal, account, allow_suspended=True))
+
+    def _account_list(self, request: ApiRequest, principal: Principal, account: str, resource: str) -> ApiResponse:
+        spec = ACCOUNT_RESOURCES[resource]
+        if spec.stream == "keys":
+            self._refuse_standard_key(principal)
+        self._authorize(principal, account)
+        return self._list(request, spec, self.dataset.collection(spec.stream, account) or Collection())
+
+    def _dependent_phone_numbers(
+        self, request: ApiRequest, principal: Principal, account: str, parent: str
+    ) -> ApiResponse:
+        self._authorize(principal, account)
+        self._require_parent("addresses", account, parent, request.path)
+        collection = self.dataset.collection("dependent_phone_numbers", account, parent) or Collection()
+        return self._list(request, DEPENDENT_PHONE_NUMBERS, collection)
+
+    def _countries(self, request: ApiRequest, principal: Principal, account: str) -> ApiResponse:
+        self._authorize(principal, account)
+        countries = [row.record for row in self.dataset.collection("available_phone_number_countries", account) or ()]
+        return ApiResponse(200, {"countries": countries, "end": max(0, len(countries) - 1), "uri": request.path})
+
+    def _available_numbers(
+        self, request: ApiRequest, principal: Principal, account: str, country: str, kind: str
+    ) -> ApiResponse:
+        self._authorize(principal, account)
+        countries = self.dataset.collection("available_phone_number_countries", account) or Collection()
+        country_row = countries.get(country)
+        number_type = _NUMBER_TYPES[kind]
+        if country_row is None or number_type not in country_row.record["subresource_uris"]:
+            raise not_found(request.path)
+        stream = AVAILABLE_NUMBER_STREAMS[number_type]
+        numbers = [row.record for row in self.dataset.collection(stream, account, country) or ()]
+        uri = request.path + (f"?{urlencode(request.query)}" if request.query else "")
+        return ApiResponse(200, {"available_phone_numbers": numbers, "uri": uri})
+
+    def _participants(self, request: ApiRequest, principal: Principal, account: str, parent: str) -> ApiResponse:
+        self._authorize(principal, account)
+        self._require_parent("conferences", account, parent, request.path)
+        collection = self.dataset.collection("conference_participants", account, parent) or Collection()
+        return self._list(request, PARTICIPANTS, collection)
+
+    def _media(self, request: ApiRequest, principal: Principal, account: str, parent: str) -> ApiResponse:
+        self._authorize(principal, account)
+        message = self._require_parent("messages", account, parent, request.path)
+        if message.sort_epoch < self._floor(MESSAGE_RETENTION):
+            raise not_found(request.path)  # the message itself is past retention: gone
+        collection = self.dataset.collection("message_media", account, parent) or Collection()
+        return self._list(request, MEDIA, collection)
+
+    def _usage_daily(self, request: ApiRequest, principal: Principal, account: str) -> ApiResponse:
+        self._authorize(principal, account)
+        query = _first_values(request.query)
+        now = self.dataset.clock()
+        try:
+            first = parse_usage_date(query["StartDate"], now) if "StartDate" in query else None
+            last = parse_usage_date(query["EndDate"], now) if "EndDate" in query else None
+        except ValueError as error:
+            raise bad_request(f"Invalid StartDate or EndDate: {error}") from None
+        if first is not None and last is not None and first > last:
+            raise bad_request("StartDate must be on or before EndDate")
+        include = query.get("IncludeSubaccounts", "true").lower()
+        if include not in ("true", "false"):
+            raise bad_request(f"IncludeSubaccounts must be true or false, got {query['IncludeSubaccounts']!r}")
+        accounts = self.dataset.collection("accounts", self.dataset.main_account_sid) or Collection()
+        if last is not None and last < day_start(accounts.get(account).sort_epoch):
+            raise not_found(request.path)  # Twilio has no usage before the account existed
+        collection = self.dataset.usage_collection(account, include == "true")
+        span = collection.span(first, last)
+        response = self._list(request, USAGE_RECORDS, collection, span=span, opaque_tokens=True)
+        as_of = iso_utc_offset(now)
+        response.body["usage_records"] = [dict(r, as_of=as_of) for r in response.body["usage_records"]]
+        return response
+
+    def _alerts(self, request: ApiRequest, principal: Principal) -> ApiResponse:
+        collection = self.dataset.collection("alerts", principal.account_sid) or Collection()
+        return self._list(request, ALERTS, collection, monitor=True)
+
+    # ----- the shared list machinery -----
+
+    def _require_parent(self, stream: str, account: str, parent: str, path: str) -> Row:
+        row = (self.dataset.collection(stream, account) or Collection()).get(parent)
+        if row is None:
+            raise not_found(path)
+        return row
+
+    def _floor(self, retention: Retention) -> int:
+        return self.dataset.clock() - retention.days * SECONDS_PER_DAY
+
+    def _list(
+        self,
+        request: ApiRequest,
+        spec: ListSpec,
+        collection: Collection,
+        *,
+        extra: Callable[[Row], bool] | None = None,
+        span: tuple[int, int] | None = None,
+        opaque_tokens: bool = False,
+        monitor: bool = False,
+    ) -> ApiResponse:
+        """One page of ``collection`` filtered per ``spec``.
+
+        ``extra`` filters further, ``span`` replaces the bisected sort range, ``opaque_tokens`` encodes
+        page tokens in base64 (records without SIDs), ``monitor`` gives Monitor v1 semantics: the ``meta``
+        envelope and the 10,000-result cap.
+        """
+        query = _first_values(request.query)
+        paging = parse_paging(query)
+        sort_window = Interval()
+        field_windows: dict[str, Interval] = {}
+        floor = None
+        if spec.retention is not None:
+            floor = self._floor(spec.retention)
+            sort_window.narrow(floor, None)
+        for param in spec.time_params:
+            raw = query.get(param.key)
+            if raw is None:
+                continue
+            window = interval_of(param, raw)
+            reaches_back = any(
+                bound is not None and floor is not None and bound < floor for bound in (window.lo, window.hi)
+            )
+            if reaches_back and param.key in spec.retention.keys:
+                raise bad_request(spec.retention.message, code=spec.retention.code)
+            field_windows.setdefault(param.field, Interval()).narrow(window.lo, window.hi)
+            if param.sort_slack is not None:
+                sort_window.narrow(None if window.lo is None else window.lo - param.sort_slack, window.hi)
+        wanted = {record_field: query.get(key, spec.defaults.get(key)) for key, record_field in spec.exact.items()}
+        wanted = {record_field: value for record_field, value in wanted.items() if value is not None}
+
+        def keep(row: Row) -> bool:
+            times, record = row.times, row.record
+            if not all(window.contains(times.get(name)) for name, window in field_windows.items()):
+                return False
+            if not all(record.get(name) == value for name, value in wanted.items()):
+                return False
+            return extra is None or extra(row)
+
+        if span is None:
+            span = collection.span(sort_window.lo, sort_window.hi)
+        if monitor and len(collection.scan(*span, keep, ALERT_RESULT_LIMIT + 1)) > ALERT_RESULT_LIMIT:
+            raise bad_request(
+                f"Your query matches more than {ALERT_RESULT_LIMIT:,} alerts and data is limited to 10,000 results: "
+                "narrow StartDate and EndDate"
+            )
+        page = select_page(collection, span, keep, paging, opaque=opaque_tokens)
+        records = [row.record for row in page.rows]
+        filters = [(key, value) for key, value in request.query if key not in PAGING_KEYS]
+        foreign = _absolute_host(request.foreign_next_page_host)
+        if monitor:
+            base_url = f"http://{request.host}"
+            body = meta_envelope(base_url, request.path, spec.list_key, records, filters, paging, page, foreign)
+        else:
+            body = list_envelope(request.path, spec.list_key, records, filters, paging, page, foreign)
+        return ApiResponse(200, body)
+
+
+def _first_values(query: list[tuple[str, str]]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for key, value in query:
+        values.setdefault(key, value)
+    return values
+
+
+def _absolute_host(host: str | None) -> str | None:
+    if not host:
+        return None
+    return host.rstrip("/") if "://" in host else f"https://{host.rstrip('/')}"

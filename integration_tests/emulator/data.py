@@ -1,0 +1,546 @@
+"""The emulated Twilio account tree: a deterministic dataset the server reads and tests compare against.
+
+:class:`Dataset` holds every record of every account (including what a client cannot reach:
+messages older than the retention window, suspended subaccounts) in per-scope
+:class:`~.store.Collection` objects, behind one lock. :meth:`Dataset.mutate` moves it forward in
+time the way a live account does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import math
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from .generate import (
+    RECENT_SECONDS,
+    USAGE_CATEGORIES,
+    AccountGenerator,
+    AccountHistory,
+    FastRandom,
+    account_row,
+    alert,
+    alerts,
+    call_row,
+    message_row,
+    money,
+    new_secret,
+    new_sid,
+)
+from .store import Collection, Item, Row
+from .timefmt import SECONDS_PER_DAY, day_start, day_string, from_epoch, iso_z, rfc2822, to_epoch
+
+STREAMS = (
+    "accounts",
+    "addresses",
+    "dependent_phone_numbers",
+    "applications",
+    "available_phone_number_countries",
+    "available_phone_numbers_local",
+    "available_phone_numbers_mobile",
+    "available_phone_numbers_toll_free",
+    "incoming_phone_numbers",
+    "keys",
+    "calls",
+    "conferences",
+    "conference_participants",
+    "outgoing_caller_ids",
+    "recordings",
+    "transcriptions",
+    "queues",
+    "message_media",
+    "messages",
+    "usage_records",
+    "usage_triggers",
+    "alerts",
+)
+"""The 22 stream names :meth:`Dataset.items` knows."""
+
+SETTLING_MESSAGE_STATUSES = frozenset({"queued", "accepted", "scheduled", "sending", "sent", "delivered", "received"})
+"""Statuses of messages a mutation may move on (failures stay as they are)."""
+SETTLING_CALL_STATUSES = frozenset({"queued", "ringing", "in-progress", "completed"})
+
+MAIN_ACCOUNT_AGE_DAYS = 1500
+MUTATION_ACCOUNT_AGE_DAYS = 500
+
+Scope = tuple[str, str | None]
+"""(account SID, parent id or None): where a collection hangs."""
+
+
+@dataclass(frozen=True)
+class DatasetOptions:
+    """What to generate. Everything is derived from ``seed`` and ``now``; sizes are per active account.
+
+    ``now=None`` means the real current UTC time (whole seconds) when the dataset is built. The
+    dataset's clock then runs on from ``now`` in real time (see :meth:`Dataset.clock`).
+    """
+
+    seed: int = 1
+    subaccounts: int = 2
+    suspended_subaccounts: int = 1
+    messages_per_account: int = 300
+    calls_per_account: int = 150
+    addresses_per_account: int = 6
+    applications_per_account: int = 4
+    incoming_numbers_per_account: int = 8
+    keys_per_account: int = 3
+    outgoing_caller_ids_per_account: int = 3
+    queues_per_account: int = 3
+    usage_triggers_per_account: int = 4
+    recordings_per_account: int = 40
+    transcriptions_per_account: int = 10
+    conferences_per_account: int = 30
+    alerts: int = 60
+    media_fraction: float = 0.2
+    message_history_days: int = 450
+    call_history_days: int = 1095
+    usage_history_days: int = 450
+    alert_history_days: int = 40
+    now: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.suspended_subaccounts <= self.subaccounts:
+            raise ValueError("suspended_subaccounts must be between 0 and subaccounts")
+        if self.keys_per_account < 2:
+            raise ValueError("keys_per_account must be at least 2 (the main account holds the Main and Standard keys)")
+        sizes = {name: value for name, value in vars(self).items() if isinstance(value, int) and name != "seed"}
+        if negative := [name for name, value in sizes.items() if value < 0]:
+            raise ValueError(f"options must not be negative: {', '.join(negative)}")
+
+
+@dataclass(frozen=True)
+class _Identity:
+    sid: str
+    auth_token: str
+    created: int
+
+
+class Dataset:
+    """Every record the emulator serves, generated deterministically from :class:`DatasetOptions`.
+
+    Thread-safe: the server and :meth:`mutate` take :attr:`lock` around reads and writes.
+    """
+
+    def __init__(self, options: DatasetOptions | None = None) -> None:
+        self.options = options or DatasetOptions()
+        now = self.options.now or datetime.now(timezone.utc)
+        self._base_epoch = to_epoch(now)
+        self._started = time.monotonic()
+        self.lock = threading.RLock()
+        self.version = 0
+        self._mutations = 0
+        self._collections: dict[str, dict[Scope, Collection]] = {stream: {} for stream in STREAMS}
+        self._generators: dict[str, AccountGenerator] = {}
+        self._account_order: list[str] = []
+        self._usage_cache: tuple[int, Collection] | None = None
+        keys_rng = random.Random(f"{self.options.seed}/credentials")
+        self.main_key = (new_sid(keys_rng, "SK"), new_secret(keys_rng))
+        """(SID, secret) of the main account's Main API key."""
+        self.standard_key = (new_sid(keys_rng, "SK"), new_secret(keys_rng))
+        """(SID, secret) of the main account's Standard API key."""
+        with _gc_paused():
+            self._build()
+
+    # ----- time -----
+
+    @property
+    def now(self) -> datetime:
+        """The ``now`` the dataset was generated around (UTC, whole seconds)."""
+        return from_epoch(self._base_epoch)
+
+    def clock(self) -> int:
+        """The emulated current time in epoch seconds: ``now`` plus the real time elapsed since building."""
+        return self._base_epoch + int(time.monotonic() - self._started)
+
+    # ----- public views -----
+
+    @property
+    def accounts(self) -> list[str]:
+        """Every account SID, main first, then subaccounts in creation order (mutations append)."""
+        with self.lock:
+            return list(self._account_order)
+
+    @property
+    def main_account_sid(self) -> str:
+        return self._account_order[0]
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        """Credentials for the emulated accounts (JSON-serialisable).
+
+        ``account_sid``/``auth_token`` reach every subaccount; ``api_key_*`` is a Main key (main account
+        only); ``standard_key_*`` is a Standard key (no Accounts or Keys). Subaccounts are listed with
+        their own auth tokens.
+        """
+        with self.lock:
+            main = self.account(self.main_account_sid)
+            subaccounts = [self.account(sid) for sid in self._account_order[1:]]
+            return {
+                "account_sid": main["sid"],
+                "auth_token": main["auth_token"],
+                "api_key_sid": self.main_key[0],
+                "api_key_secret": self.main_key[1],
+                "standard_key_sid": self.standard_key[0],
+                "standard_key_secret": self.standard_key[1],
+                "subaccount_sids": [record["sid"] for record in subaccounts],
+                "suspended_subaccount_sids": [r["sid"] for r in subaccounts if r["status"] == "suspended"],
+                "subaccount_auth_tokens": {record["sid"]: record["auth_token"] for record in subaccounts},
+            }
+
+    def items(self, stream: str) -> list[Item]:
+        """Every record of ``stream`` the emulator holds, reachable or not, account by account.
+
+        Records appear exactly as served, except usage records: their ``as_of`` is the build (or
+        mutation) time rather than the request time, and the main account's own records are given
+        (what ``IncludeSubaccounts=false`` returns).
+        """
+        if stream not in self._collections:
+            raise KeyError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
+        with self.lock:
+            by_account: dict[str, list[Item]] = {sid: [] for sid in self._account_order}
+            for (account_sid, _), collection in self._collections[stream].items():
+                by_account.setdefault(account_sid, []).extend(row.item for row in collection)
+            return [item for items in by_account.values() for item in items]
+
+    # ----- lookups for the server (call with the lock held) -----
+
+    def account(self, sid: str) -> dict[str, Any] | None:
+        row = self._collections["accounts"][(self.main_account_sid, None)].get(sid)
+        return None if row is None else row.record
+
+    def collection(self, stream: str, account_sid: str, parent: str | None = None) -> Collection | None:
+        return self._collections[stream].get((account_sid, parent))
+
+    def usage_collection(self, account_sid: str, include_subaccounts: bool) -> Collection:
+        """Daily usage of an account; for the main account with subaccounts included, the sums."""
+        own = self.collection("usage_records", account_sid) or Collection()
+        if not include_subaccounts or account_sid != self.main_account_sid:
+            return own
+        if self._usage_cache is None or self._usage_cache[0] != self.version:
+            self._usage_cache = (self.version, self._sum_usage())
+        return self._usage_cache[1]
+
+    # ----- building -----
+
+    def _build(self) -> None:
+        options = self.options
+        now = self._base_epoch
+        main = self._identity(0, now - MAIN_ACCOUNT_AGE_DAYS * SECONDS_PER_DAY)
+        account_rows = [
+            account_row(main.sid, main.auth_token, main.sid, "Main account", "active", main.created, main.created)
+        ]
+        identities = [main]
+        first_suspended = options.subaccounts - options.suspended_subaccounts
+        for index in range(1, options.subaccounts + 1):
+            identity = self._identity(index, now - (MAIN_ACCOUNT_AGE_DAYS - 150 - 40 * index) * SECONDS_PER_DAY)
+            suspended = index > first_suspended
+            updated = now - 45 * SECONDS_PER_DAY if suspended else identity.created + SECONDS_PER_DAY
+            account_rows.append(
+                account_row(
+                    identity.sid,
+                    identity.auth_token,
+                    main.sid,
+                    f"Subaccount {index}",
+                    "suspended" if suspended else "active",
+                    identity.created,
+                    updated,
+                )
+            )
+            identities.append(identity)
+        self._account_order = [identity.sid for identity in identities]
+        self._collections["accounts"][(main.sid, None)] = Collection(account_rows)
+        for index, identity in enumerate(identities):
+            generator = AccountGenerator(options.seed, f"account{index}", identity.sid, identity.created)
+            extra_keys: tuple[Row, ...] = ()
+            if index == 0:
+                extra_keys = (
+                    generator.key_row(self.main_key[0], "Main key", identity.created + SECONDS_PER_DAY),
+                    generator.key_row(self.standard_key[0], "Standard key", identity.created + 2 * SECONDS_PER_DAY),
+                )
+            self._install(identity.sid, generator.generate(options, now, extra_keys=extra_keys))
+            self._generators[identity.sid] = generator
+        alert_rows = alerts(options.seed, main.sid, options.alerts, now, options.alert_history_days, main.created)
+        self._collections["alerts"][(main.sid, None)] = Collection(alert_rows)
+
+    def _identity(self, index: int, created: int) -> _Identity:
+        rng = random.Random(f"{self.options.seed}/account{index}/identity")
+        return _Identity(new_sid(rng, "AC"), f"{rng.getrandbits(128):032x}", created - rng.randint(0, 86_399))
+
+    def _install(self, account_sid: str, history: AccountHistory) -> None:
+        for stream, rows in history.rows.items():
+            grouped: dict[str | None, list[Row]] = {}
+            for row in rows:
+                grouped.setdefault(row.item.parent, []).append(row)
+            for parent, group in grouped.items():
+                self._collections[stream][(account_sid, parent)] = Collection(group)
+
+    def _sum_usage(self) -> Collection:
+        main_sid = self.main_account_sid
+        totals: dict[str, tuple[Row, int, Decimal, Decimal]] = {}
+        for account_sid in self._account_order:
+            for row in self.collection("usage_records", account_sid) or ():
+                record = row.record
+                base, count, usage, price = totals.get(row.ident, (row, 0, Decimal(0), Decimal(0)))
+                if account_sid == main_sid:
+                    base = row
+                totals[row.ident] = (
+                    base,
+                    count + int(record["count"]),
+                    usage + Decimal(record["usage"]),
+                    price + Decimal(record["price"]),
+                )
+        rows = []
+        for base, count, usage, price in totals.values():
+            record = dict(base.record, account_sid=main_sid, count=str(count), price=f"{price:.5f}")
+            record["usage"] = f"{usage:.5f}" if record["category"] == "totalprice" else str(usage)
+            if base.item.account_sid != main_sid:
+                own_base = f"/2010-04-01/Accounts/{main_sid}"
+                sub_base = f"/2010-04-01/Accounts/{base.item.account_sid}"
+                record["uri"] = record["uri"].replace(sub_base, own_base)
+                record["subresource_uris"] = {
+                    k: v.replace(sub_base, own_base) for k, v in record["subresource_uris"].items()
+                }
+            rows.append(Row(Item(main_sid, record), base.ident, base.sort_epoch, base.times))
+        return Collection(rows)
+
+    # ----- mutations -----
+
+    def mutate(self) -> dict[str, Any]:
+        """Move the dataset forward to :meth:`clock` the way a live account changes.
+
+        For every active account: adds 5 messages (2 with media) and 4 calls created in the last
+        few minutes, updates up to 4 messages and 3 calls created in the last two hours (status,
+        price, duration, ``date_sent``/``start_time``/``end_time`` as they settle; ``date_updated``
+        becomes the mutation time), adds an in-progress conference with participants, recordings of
+        the new completed calls and today's usage. Adds 2 alerts to the main account and a new
+        active subaccount with its own history (messages and calls going back more than a year).
+
+        Returns ``{"mutation", "time", "epoch", "new_account_sid", "new": {stream: [ids]},
+        "changed": {stream: [ids]}, "counts": {"new": {...}, "changed": {...}}}``; ids are SIDs,
+        call SIDs for participants and ``account/date/category`` for usage records.
+        """
+        with self.lock:
+            self._mutations += 1
+            now = self.clock()
+            rng = FastRandom(f"{self.options.seed}/mutation{self._mutations}")
+            changes = _Changes()
+            for account_sid in self._active_accounts():
+                self._mutate_account(account_sid, now, rng, changes)
+            main_alerts = self._collections["alerts"][(self.main_account_sid, None)]
+            for _ in range(2):
+                row = alert(rng, self.main_account_sid, now - rng.randint(0, 30), now)
+                main_alerts.add(row)
+                changes.new("alerts", row.ident)
+            with _gc_paused():
+                new_account_sid = self._add_subaccount(now, changes)
+            self.version += 1
+            return {
+                "mutation": self._mutations,
+                "time": iso_z(now),
+                "epoch": now,
+                "new_account_sid": new_account_sid,
+                **changes.summary(),
+            }
+
+    def _active_accounts(self) -> list[str]:
+        return [sid for sid in self._account_order if self.account(sid)["status"] == "active"]
+
+    def _mutate_account(self, account_sid: str, now: int, rng: random.Random, changes: _Changes) -> None:
+        generator = self._generators[account_sid]
+        messages = self._collections["messages"].setdefault((account_sid, None), Collection())
+        calls = self._collections["calls"].setdefault((account_sid, None), Collection())
+        recent_messages = self._recent(messages, now, rng, 4, SETTLING_MESSAGE_STATUSES)
+        recent_calls = self._recent(calls, now, rng, 3, SETTLING_CALL_STATUSES)
+        changed_messages = [self._settle_message(row, now, rng) for row in recent_messages]
+        changed_calls = [self._settle_call(row, now, rng) for row in recent_calls]
+        for row in changed_messages:
+            messages.replace(row)
+            changes.changed("messages", row.ident)
+        for row in changed_calls:
+            calls.replace(row)
+            changes.changed("calls", row.ident)
+
+        texts = mms = 0
+        for status, num_media in (("delivered", 2), ("queued", 0), ("sent", 1), ("received", 0), (None, 0)):
+            row, media = generator.message(rng, now - rng.randint(0, 50), now=now, status=status, num_media=num_media)
+            messages.add(row)
+            changes.new("messages", row.ident)
+            if media:
+                self._collections["message_media"][(account_sid, row.ident)] = Collection(media)
+                changes.new("message_media", *(m.ident for m in media))
+            mms, texts = (mms + 1, texts) if num_media else (mms, texts + 1)
+
+        completed_calls = []
+        for status in ("completed", "completed", "in-progress", "queued"):
+            created = now - (rng.randint(120, 900) if status == "completed" else rng.randint(0, 60))
+            row = generator.call(rng, created, now=now, status=status)
+            calls.add(row)
+            changes.new("calls", row.ident)
+            if status == "completed":
+                completed_calls.append(row)
+
+        conference, participants = generator.conference(rng, now - rng.randint(0, 120), now=now, status="in-progress")
+        self._collections["conferences"].setdefault((account_sid, None), Collection()).add(conference)
+        self._collections["conference_participants"][(account_sid, conference.ident)] = Collection(participants)
+        changes.new("conferences", conference.ident)
+        changes.new("conference_participants", *(p.ident for p in participants))
+
+        recordings = self._collections["recordings"].setdefault((account_sid, None), Collection())
+        for call in completed_calls:
+            row = generator.recording(rng, call)
+            recordings.add(row)
+            changes.new("recordings", row.ident)
+
+        minutes = sum(math.ceil(int(call.record["duration"]) / 60) for call in completed_calls)
+        added = {"sms": (texts, texts), "mms": (mms, mms), "calls": (len(completed_calls), minutes)}
+        self._add_usage_today(account_sid, now, added, changes)
+
+    def _recent(
+        self, collection: Collection, now: int, rng: random.Random, limit: int, statuses: frozenset[str]
+    ) -> list[Row]:
+        """Up to ``limit`` rows created in the last two hours with one of ``statuses``, unpriced ones first."""
+        start, end = collection.span(now - RECENT_SECONDS, None)
+        candidates = [
+            row
+            for row in collection.rows[start:end]
+            if row.times["date_created"] >= now - RECENT_SECONDS and row.record["status"] in statuses
+        ]
+        candidates.sort(key=lambda row: row.ident)
+        rng.shuffle(candidates)
+        candidates.sort(key=lambda row: row.record["price"] is not None)
+        return candidates[:limit]
+
+    def _settle_message(self, row: Row, now: int, rng: random.Random) -> Row:
+        record = dict(row.record)
+        date_sent = row.times["date_sent"]
+        if record["status"] in ("queued", "accepted", "scheduled", "sending", "sent"):
+            record["status"] = "delivered" if rng.random() < 0.85 else "undelivered"
+            if record["status"] == "undelivered":
+                record["error_code"], record["error_message"] = 30003, "Unreachable destination handset"
+        if date_sent is None:
+            date_sent = now
+            record["date_sent"] = rfc2822(now)
+        if record["price"] is None:
+            per_message = Decimal("0.0200") if record["num_media"] != "0" else Decimal("0.0079")
+            record["price"] = money(per_message * int(record["num_segments"]))
+        else:
+            record["price"] = money(abs(Decimal(record["price"])) + Decimal("0.0005"))
+        record["date_updated"] = rfc2822(now)
+        return message_row(Item(row.item.account_sid, record), row.times["date_created"], date_sent)
+
+    def _settle_call(self, row: Row, now: int, rng: random.Random) -> Row:
+        record = dict(row.record)
+        created = row.times["date_created"]
+        start, end = row.times["start_time"], row.times["end_time"]
+        if start is None:
+            start = max(created, min(now - 1, created + rng.randint(1, 20)))
+        if end is None or record["status"] != "completed":
+            end = start + max(1, min(rng.randint(10, 300), now - start))
+            record["status"] = "completed"
+        duration = end - start
+        per_minute = Decimal("0.0085") if record["direction"] == "inbound" else Decimal("0.0140")
+        price = per_minute * math.ceil(max(duration, 1) / 60)
+        if record["price"] is not None:
+            price += Decimal("0.0010")
+        record.update(
+            start_time=rfc2822(start),
+            end_time=rfc2822(end),
+            duration=str(duration),
+            price=money(price),
+            date_updated=rfc2822(now),
+        )
+        return call_row(Item(row.item.account_sid, record), created, start, end)
+
+    def _add_usage_today(
+        self, account_sid: str, now: int, added: dict[str, tuple[int, int]], changes: _Changes
+    ) -> None:
+        generator = self._generators[account_sid]
+        usage = self._collections["usage_records"].setdefault((account_sid, None), Collection())
+        today = day_start(now)
+        date = day_string(today)
+        amounts = {"phonenumbers": (len(generator.numbers), len(generator.numbers))}
+        for category in USAGE_CATEGORIES:
+            existing = usage.get(f"{date}|{category.name}")
+            if existing is not None and category.name != "totalprice":
+                amounts[category.name] = (int(existing.record["count"]), int(existing.record["usage"]))
+        for name, (count, used) in added.items():
+            old_count, old_used = amounts.get(name, (0, 0))
+            amounts[name] = (old_count + count, old_used + used)
+        for row in generator.usage_day(today, amounts, now):
+            label = f"{account_sid}/{date}/{row.record['category']}"
+            if usage.get(row.ident) is None:
+                usage.add(row)
+                changes.new("usage_records", label)
+            else:
+                usage.replace(row)
+                changes.changed("usage_records", label)
+
+    def _add_subaccount(self, now: int, changes: _Changes) -> str:
+        index = len(self._account_order)
+        identity = self._identity(index, now - MUTATION_ACCOUNT_AGE_DAYS * SECONDS_PER_DAY)
+        main_sid = self.main_account_sid
+        record_row = account_row(
+            identity.sid, identity.auth_token, main_sid, f"Subaccount {index}", "active", identity.created, now
+        )
+        self._collections["accounts"][(main_sid, None)].add(record_row)
+        self._account_order.append(identity.sid)
+        generator = AccountGenerator(self.options.seed, f"account{index}", identity.sid, identity.created)
+        options = replace(
+            self.options,
+            messages_per_account=max(40, self.options.messages_per_account // 2),
+            calls_per_account=max(30, self.options.calls_per_account // 2),
+        )
+        history = generator.generate(options, now)
+        self._install(identity.sid, history)
+        self._generators[identity.sid] = generator
+        changes.new("accounts", identity.sid)
+        for stream, rows in history.rows.items():
+            if stream == "usage_records":
+                changes.new(stream, *(f"{identity.sid}/{r.record['start_date']}/{r.record['category']}" for r in rows))
+            else:
+                changes.new(stream, *(row.ident for row in rows))
+        return identity.sid
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building means allocating many small dicts that all stay alive: cyclic GC passes only cost time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class _Changes:
+    """Idents of what one mutation added and changed, per stream."""
+
+    def __init__(self) -> None:
+        self._new: dict[str, list[str]] = {}
+        self._changed: dict[str, list[str]] = {}
+
+    def new(self, stream: str, *idents: str) -> None:
+        self._new.setdefault(stream, []).extend(idents)
+
+    def changed(self, stream: str, *idents: str) -> None:
+        self._changed.setdefault(stream, []).extend(idents)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "new": self._new,
+            "changed": self._changed,
+            "counts": {
+                "new": {stream: len(idents) for stream, idents in self._new.items()},
+                "changed": {stream: len(idents) for stream, idents in self._changed.items()},
+            },
+        }
