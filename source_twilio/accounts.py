@@ -18,7 +18,7 @@ class AccountDirectory:
     def __init__(self, main_account_sid: str, list_accounts: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
         self.main_account_sid = main_account_sid
         self._list_accounts = list_accounts
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # listing reads a stream that asks is_refused()
         self._readable: list[str] | None = None
         self._refused: dict[str, str] = {}
 

@@ -74,6 +74,7 @@ class StreamDefinition:
     paged: bool = True  # False: Twilio returns one page without paging keys
     ignore_404: bool = False  # a 404 means "no data" here
     add_account_sid: bool = False  # the wire record lacks account_sid; the connector adds it
+    change_fields: tuple[str, ...] = ()  # no date_updated: a record changed if these values did
     drop_fields: frozenset[str] = frozenset()  # never emitted (secrets)
 
     @property
@@ -266,6 +267,7 @@ STREAMS: tuple[StreamDefinition, ...] = (
         docs=f"{API_DOCS}/usage/api/usage-record",
         time_filter=TimeFilter("StartDate", "start_date", Granularity.DATES, timedelta(days=90)),
         cursor_field="as_of",
+        change_fields=("count", "count_unit", "usage", "usage_unit", "price", "price_unit"),
         # Every account is read, so the main account must not also count its subaccounts' usage.
         params={"IncludeSubaccounts": "false"},
         ignore_404=True,

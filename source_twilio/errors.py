@@ -16,7 +16,6 @@ import json
 import logging
 import random
 import re
-import weakref
 from typing import Any
 
 import requests
@@ -91,7 +90,7 @@ class TwilioErrorHandler(ErrorHandler):
         self._stream_name = stream_name
         self._ignore_404 = ignore_404
         self._logger = logger
-        self._auth_attempts: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._auth_attempts: dict[str, int] = {}  # URL -> refusals in a row
 
     @property
     def max_retries(self) -> int:
@@ -116,6 +115,9 @@ class TwilioErrorHandler(ErrorHandler):
 
     def _interpret(self, response: requests.Response) -> ErrorResolution:
         status = response.status_code
+        url = response.request.url if response.request is not None else response.url
+        if status not in (401, 403):
+            self._auth_attempts.pop(url, None)
         if status < 300:
             try:
                 json_body(response)
@@ -131,13 +133,11 @@ class TwilioErrorHandler(ErrorHandler):
         if status >= 500 or status == 408:
             return self._retry(describe(response))
         if status in (401, 403):
-            attempts = (
-                self._auth_attempts.get(response.request, 0) + 1 if response.request is not None else AUTH_RETRIES + 1
-            )
-            if response.request is not None:
-                self._auth_attempts[response.request] = attempts
+            attempts = self._auth_attempts.get(url, 0) + 1
+            self._auth_attempts[url] = attempts
             if attempts <= AUTH_RETRIES:
                 return self._retry(f"{describe(response)}, possibly a transient authentication failure")
+            del self._auth_attempts[url]
             return ErrorResolution(
                 ResponseAction.IGNORE, FailureType.config_error, f"{self._stream_name}: {describe(response)}"
             )

@@ -1,14 +1,20 @@
 """The one stream class, driven by a ``StreamDefinition``: slices, requests, pages, records and state.
 
-Slices are the unit of work and of checkpointing. A slice's ``partition`` says which list it reads (the
-account, a conference's Status, the parent record of a child list); its ``cursor_slice`` says which part
-of it: a time ``window``, or the ``sweep`` of records whose filtered field is still null (Twilio's date
-filters never match those: queued messages have no ``date_sent``, queued calls no ``start_time``).
+A slice is the unit of work and of checkpointing. Its ``partition`` says which list it reads (the
+account, and a conference Status where Twilio splits the list); its ``cursor_slice`` which part: a time
+``window``, or the ``sweep`` of records whose filtered field is still null (Twilio's date filters never
+match those: queued messages have no ``date_sent``, queued calls no ``start_time``). A child stream
+(media, participants, dependent numbers, available numbers) has the slices of its parent and reads,
+within a slice, the children of each parent record that can have any.
+
+Incremental reads start ``lookback`` before the partition's cursor and emit a record read again only if
+it changed since the previous sync: its ``date_updated`` is later than that sync's cursor (less a small
+margin). The cursor moves to a window's end once the whole window has been emitted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -28,7 +34,7 @@ from source_twilio.conversion import RecordConverter
 from source_twilio.definitions import BY_NAME, Host, Scope, StreamDefinition
 from source_twilio.errors import TwilioApiError, TwilioBackoffStrategy, TwilioErrorHandler, json_body
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
-from source_twilio.state import StreamState
+from source_twilio.state import UPDATE_MARGIN, StreamState, digest, partition_key
 from source_twilio.timeutil import format_date, format_datetime
 from source_twilio.windows import Granularity, Window, floor_to_second, plan_windows
 
@@ -37,6 +43,9 @@ HOST_PATHS = {Host.API: "/2010-04-01/", Host.MONITOR: "/v1/"}
 # Twilio checks retention against its own clock at request time: stay clear of the edge.
 RETENTION_MARGIN = timedelta(hours=1)
 SWEEP = "sweep"
+
+Record = MutableMapping[str, Any]
+RecordTest = Callable[[Mapping[str, Any]], bool]
 
 
 @dataclass
@@ -47,7 +56,6 @@ class SyncContext:
     authenticator: requests.auth.AuthBase
     now: datetime
     accounts: AccountDirectory = field(init=False)
-    _streams: dict[str, TwilioStream] = field(default_factory=dict)
 
     def base_url(self, host: Host) -> str:
         base = self.config.monitor_base if host is Host.MONITOR else self.config.api_base
@@ -64,6 +72,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self.definition = definition
         self.context = context
         self._state = StreamState()
+        self._previous = StreamState()  # the state this sync started from: what "seen before" means
         super().__init__(authenticator=context.authenticator)
 
     # --- identity -------------------------------------------------------------------------------------
@@ -85,19 +94,25 @@ class TwilioStream(HttpStream, CheckpointMixin):
         return self.definition.incremental
 
     @property
-    def source_defined_cursor(self) -> bool:
-        return True
-
-    @property
     def url_base(self) -> str:
         return self.context.base_url(self.definition.host)
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        return _schema(self.name)
 
     @cached_property
     def converter(self) -> RecordConverter:
         return RecordConverter(self.get_json_schema(), drop_fields=self.definition.drop_fields)
 
-    def get_json_schema(self) -> Mapping[str, Any]:
-        return _schema(self.name)
+    @cached_property
+    def parent(self) -> TwilioStream | None:
+        child_of = self.definition.child_of
+        return self.context.new_stream(BY_NAME[child_of.parent]) if child_of else None
+
+    @property
+    def slicing(self) -> StreamDefinition:
+        """The definition whose lists and windows make this stream's slices: the parent's, for a child."""
+        return self.parent.definition if self.parent else self.definition
 
     # --- state ----------------------------------------------------------------------------------------
 
@@ -108,6 +123,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
         self._state = StreamState.from_json(value, self.name)
+        self._previous = StreamState.from_json(value, self.name)
 
     # --- errors ---------------------------------------------------------------------------------------
 
@@ -127,55 +143,43 @@ class TwilioStream(HttpStream, CheckpointMixin):
             yield from self._slices_of(partition, incremental)
 
     def _partitions(self) -> Iterator[dict[str, Any]]:
-        definition = self.definition
-        if definition.scope is Scope.CHILD:
-            yield from self._child_partitions()
-            return
+        definition = self.slicing
         if definition.scope is Scope.ROOT:
             account_sids = [self.context.config.account_sid]
         else:
             account_sids = self.context.accounts.readable()
+        wanted = self.definition.child_of.parent_partitions if self.definition.child_of else None
         for account_sid in account_sids:
             for params in definition.partitions:
-                yield {"account_sid": account_sid, **({"params": params} if params else {})}
-
-    def _child_partitions(self) -> Iterator[dict[str, Any]]:
-        child_of = self.definition.child_of
-        assert child_of is not None
-        parent = self.context.new_stream(BY_NAME[child_of.parent])
-        for parent_slice in parent.stream_slices(SyncMode.full_refresh):
-            if (
-                child_of.parent_partitions is not None
-                and parent_slice.partition.get("params") not in child_of.parent_partitions
-            ):
-                continue
-            for record in parent.read_records(SyncMode.full_refresh, stream_slice=parent_slice):
-                if child_of.has_children(record):
-                    yield {name: record.get(source) for name, source in child_of.path_fields.items()}
+                if wanted is None or params in wanted:
+                    yield {"account_sid": account_sid, **({"params": params} if params else {})}
 
     def _slices_of(self, partition: dict[str, Any], incremental: bool) -> Iterator[StreamSlice]:
-        time_filter = self.definition.time_filter
+        time_filter = self.slicing.time_filter
         if time_filter is None:
             yield StreamSlice(partition=partition, cursor_slice={})
             return
         start = self._start_of(partition, incremental)
-        end = self.context.now
         whole_days = time_filter.granularity is Granularity.DATES
-        for window in plan_windows(start, end, time_filter.window, whole_days=whole_days):
+        for window in plan_windows(start, self.context.now, time_filter.window, whole_days=whole_days):
             yield StreamSlice(partition=partition, cursor_slice=window.as_slice())
         if time_filter.nullable:
             yield StreamSlice(partition=partition, cursor_slice={SWEEP: time_filter.field})
 
     def _start_of(self, partition: Mapping[str, Any], incremental: bool) -> datetime:
-        time_filter = self.definition.time_filter
+        time_filter = self.slicing.time_filter
         assert time_filter is not None
         start = self.context.config.start_date
+        cursor = self._previous.cursor(partition_key(partition)) if incremental else None
+        if cursor is not None:
+            start = max(start, cursor - max(self.context.config.lookback, UPDATE_MARGIN))
         if time_filter.retention is not None:
             floor = floor_to_second(self.context.now - time_filter.retention + RETENTION_MARGIN)
             if start < floor:
                 self.logger.warning(
-                    f"{self.name}: start_date {format_datetime(start)} is older than the {time_filter.retention.days} days "
-                    f"Twilio keeps this data; reading from {format_datetime(floor)} instead."
+                    f"{self.name} of {partition.get('account_sid')}: Twilio keeps {time_filter.retention.days} days of "
+                    f"this data and refuses older ranges; reading from {format_datetime(floor)} instead of "
+                    f"{format_datetime(start)}."
                 )
                 start = floor
         return start
@@ -196,7 +200,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
         if self.definition.paged:
             params["PageSize"] = PAGE_SIZE
         params.update(self.definition.params)
-        if stream_slice:
+        if stream_slice and not self.parent:
             params.update(stream_slice.partition.get("params", {}))
             if "start" in stream_slice.cursor_slice and self.definition.time_filter:
                 params.update(self.definition.time_filter.params(Window.from_slice(stream_slice.cursor_slice)))
@@ -216,19 +220,50 @@ class TwilioStream(HttpStream, CheckpointMixin):
         cursor_field: Any = None,
         stream_slice: Any = None,
         stream_state: Any = None,
-    ) -> Iterable[Mapping[str, Any]]:
+    ) -> Iterable[Record]:
         stream_slice = stream_slice or StreamSlice(partition={}, cursor_slice={})
         account_sid = stream_slice.partition.get("account_sid")
         if account_sid and self.context.accounts.is_refused(account_sid):
             return
+        incremental = sync_mode == SyncMode.incremental
         try:
-            yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
+            if self.parent:
+                yield from self._read_children(stream_slice, incremental)
+            else:
+                yield from self._read_list(stream_slice, incremental)
         except TwilioApiError as error:
             self._on_refusal(error)
+            return
+        if incremental and "start" in stream_slice.cursor_slice:
+            window_end = Window.from_slice(stream_slice.cursor_slice).end
+            self._state.advance(partition_key(stream_slice.partition), min(window_end, self.context.now))
+
+    def _read_list(self, stream_slice: StreamSlice, incremental: bool) -> Iterator[Record]:
+        changed = self._changed_test(stream_slice.partition) if incremental else None
+        pending_digests: dict[str, str] = {}
+        for record in self._pages(stream_slice):
+            if changed is None or changed(record, pending_digests):
+                yield record
+        if pending_digests:
+            self._keep_digests(partition_key(stream_slice.partition), pending_digests)
+
+    def _read_children(self, stream_slice: StreamSlice, incremental: bool) -> Iterator[Record]:
+        child_of = self.definition.child_of
+        assert child_of is not None and self.parent is not None
+        is_new = self._new_parent_test(stream_slice.partition) if incremental else None
+        for parent_record in self.parent.read_records(SyncMode.full_refresh, stream_slice=stream_slice):
+            if not child_of.has_children(parent_record) or (is_new is not None and not is_new(parent_record)):
+                continue
+            path_values = {name: parent_record.get(source) for name, source in child_of.path_fields.items()}
+            partition = {"account_sid": stream_slice.partition.get("account_sid"), **path_values}
+            yield from self._pages(StreamSlice(partition=partition, cursor_slice={}))
+
+    def _pages(self, stream_slice: StreamSlice) -> Iterable[Record]:
+        return super().read_records(SyncMode.full_refresh, None, stream_slice, None)
 
     def parse_response(
         self, response: requests.Response, *, stream_slice: Any = None, **kwargs: Any
-    ) -> Iterable[Mapping[str, Any]]:
+    ) -> Iterable[Record]:
         if response.status_code in (401, 403):
             raise TwilioApiError(response)
         if response.status_code != 200:
@@ -243,7 +278,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
                 internal_message=f"missing list key in {response.request.url}",
                 failure_type=FailureType.system_error,
             )
-        keep = self._record_filter(stream_slice)
+        keep = self._window_test(stream_slice)
         account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
         convert = self.converter
         add_account = self.definition.add_account_sid
@@ -254,8 +289,10 @@ class TwilioStream(HttpStream, CheckpointMixin):
             if keep is None or keep(record):
                 yield record
 
-    def _record_filter(self, stream_slice: StreamSlice | None) -> Any:
-        """What the request may return beyond the slice (coarse filters, inclusive ends, nulls) is dropped here."""
+    # --- which records a slice emits ------------------------------------------------------------------
+
+    def _window_test(self, stream_slice: StreamSlice | None) -> RecordTest | None:
+        """Drops what the request returns beyond the slice: coarse filters, inclusive ends, filled-in fields."""
         time_filter = self.definition.time_filter
         if not stream_slice or time_filter is None:
             return None
@@ -269,12 +306,78 @@ class TwilioStream(HttpStream, CheckpointMixin):
             low, high = format_datetime(window.start), format_datetime(window.end)
         return lambda record: _within(record.get(field_name), low, high)
 
+    def _changed_test(self, partition: Mapping[str, Any]) -> Callable[[Mapping[str, Any], dict[str, str]], bool] | None:
+        """Whether a record read again in an incremental sync is new or changed since the previous sync."""
+        key = partition_key(partition)
+        previous = self._previous.cursor(key)
+        if previous is None:
+            return None if not self.definition.change_fields else self._digest_test(key, None)
+        if self.definition.change_fields:
+            return self._digest_test(key, previous)
+        unseen_from = format_datetime(previous)
+        changed_after = format_datetime(previous - UPDATE_MARGIN)
+        field_name = self.definition.time_filter.field if self.definition.time_filter else None
+        cursor_name = self.definition.cursor_field or "date_updated"
+
+        def changed(record: Mapping[str, Any], _: dict[str, str]) -> bool:
+            value = record.get(field_name) if field_name else None
+            if isinstance(value, str) and value >= unseen_from:
+                return True
+            updated = record.get(cursor_name)
+            return not isinstance(updated, str) or updated > changed_after
+
+        return changed
+
+    def _digest_test(self, key: str, previous: datetime | None) -> Callable[[Mapping[str, Any], dict[str, str]], bool]:
+        """For records without date_updated (usage): changed if their values differ from the previous sync's."""
+        known = self._previous.digests.get(key, {})
+        fields = self.definition.change_fields
+        record_key = self.definition.primary_key
+
+        def changed(record: Mapping[str, Any], pending: dict[str, str]) -> bool:
+            name = "|".join(str(record.get(part)) for part in record_key)
+            value = digest(tuple(record.get(part) for part in fields))
+            pending[name] = value
+            return known.get(name) != value
+
+        return changed
+
+    def _keep_digests(self, key: str, pending: dict[str, str]) -> None:
+        """Remember the values of the records still inside the lookback (and the day before it)."""
+        horizon = self.context.now - self.context.config.lookback - timedelta(days=1)
+        kept = self._state.digests.setdefault(key, {})
+        kept.update(pending)
+        oldest = format_date(horizon.date())
+        for name in [name for name in kept if _record_day(name) < oldest]:
+            del kept[name]
+        if not kept:
+            del self._state.digests[key]
+
+    def _new_parent_test(self, partition: Mapping[str, Any]) -> RecordTest | None:
+        """Children are read once: for parents created since the previous sync, or first seen in this one."""
+        previous = self._previous.cursor(partition_key(partition))
+        if previous is None:
+            return None
+        unseen_from = format_datetime(previous)
+        created_after = format_datetime(previous - UPDATE_MARGIN)
+        time_filter = self.slicing.time_filter
+        field_name = time_filter.field if time_filter else None
+
+        def is_new(record: Mapping[str, Any]) -> bool:
+            value = record.get(field_name) if field_name else None
+            if isinstance(value, str) and value >= unseen_from:
+                return True
+            created = record.get("date_created")
+            return not isinstance(created, str) or created > created_after
+
+        return is_new
+
     def _on_refusal(self, error: TwilioApiError) -> None:
         account_sid = error.account_sid
         config = self.context.config
         if account_sid is None or account_sid == config.account_sid:
             raise AirbyteTracedException(
-                message=credentials_message(config, str(error), self.name),
+                message=credentials_message(config, str(error), f"stream {self.name}"),
                 internal_message=str(error),
                 failure_type=FailureType.config_error,
             )
@@ -287,6 +390,12 @@ def _within(value: Any, low: str, high: str) -> bool:
     if not isinstance(value, str) or not value[:1].isdigit():
         return True
     return low <= value < high
+
+
+def _record_day(record_name: str) -> str:
+    """The start_date inside a usage record's key (account|category|start_date|end_date)."""
+    parts = record_name.split("|")
+    return parts[2] if len(parts) > 2 else ""
 
 
 def credentials_message(config: TwilioConfig, detail: str, where: str) -> str:

@@ -33,8 +33,9 @@ from tools.generate_schemas import (
 )
 
 SPEC_DIR = Path(os.environ.get("TWILIO_OAI_DIR", DEFAULT_SPEC_DIR))
+# CI has ../shared beside the clone: there a missing spec is a broken setup, not a reason to skip.
 needs_spec = pytest.mark.skipif(
-    not (SPEC_DIR / API_V2010).is_file(),
+    not (SPEC_DIR / API_V2010).is_file() and not os.environ.get("CI"),
     reason=f"Twilio OpenAPI specs not found in {SPEC_DIR}: set TWILIO_OAI_DIR to twilio-oai's spec/json",
 )
 
