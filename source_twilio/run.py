@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-from airbyte_cdk.entrypoint import launch
+import orjson
+from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+from airbyte_cdk.models import AirbyteMessage, Type
 
 from source_twilio.preflight import preflight
 from source_twilio.source import SourceTwilio
+
+_serialize_with_cdk = AirbyteEntrypoint.airbyte_message_to_string
+
+
+def serialize(message: AirbyteMessage) -> str:
+    """Records are written with their nulls: the CDK's serializer omits every None, also inside record data,
+    so a field Twilio sent as null would vanish from the warehouse row instead of arriving as null."""
+    if message.type == Type.RECORD and message.record is not None:
+        record: dict[str, Any] = {
+            "stream": message.record.stream,
+            "data": message.record.data,
+            "emitted_at": message.record.emitted_at,
+        }
+        if message.record.namespace is not None:
+            record["namespace"] = message.record.namespace
+        return orjson.dumps({"type": "RECORD", "record": record}).decode()
+    return _serialize_with_cdk(message)
 
 
 def run(args: list[str] | None = None) -> None:
@@ -16,4 +36,5 @@ def run(args: list[str] | None = None) -> None:
     if failure is not None:
         print(failure.message_line, flush=True)
         sys.exit(failure.exit_code)
+    AirbyteEntrypoint.airbyte_message_to_string = staticmethod(serialize)  # type: ignore[method-assign]
     launch(SourceTwilio(), args)
