@@ -13,16 +13,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from source_twilio.config import ConfigError
 from source_twilio.timeutil import format_datetime, parse_iso_datetime
 
 STATE_VERSION = 1
-# Records updated this close before the previous sync's cursor are emitted again: it absorbs clock skew
-# between Twilio and us, and records that became visible in a list a little after their update.
-UPDATE_MARGIN = timedelta(minutes=5)
 
 
 def partition_key(partition: Mapping[str, Any]) -> str:

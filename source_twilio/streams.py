@@ -8,8 +8,7 @@ match those: queued messages have no ``date_sent``, queued calls no ``start_time
 within a slice, the children of each parent record that can have any.
 
 Incremental reads start ``lookback`` before the partition's cursor and emit a record read again only if
-it changed since the previous sync: its ``date_updated`` is later than that sync's cursor (less a small
-margin). The cursor moves to a window's end once the whole window has been emitted.
+it changed since the previous sync: its ``date_updated`` is not earlier than that sync's cursor. The cursor moves to a window's end once the whole window has been emitted.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from source_twilio.conversion import RecordConverter
 from source_twilio.definitions import BY_NAME, Host, Scope, StreamDefinition
 from source_twilio.errors import TwilioApiError, TwilioBackoffStrategy, TwilioErrorHandler, json_body
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
-from source_twilio.state import UPDATE_MARGIN, StreamState, digest, partition_key
+from source_twilio.state import StreamState, digest, partition_key
 from source_twilio.timeutil import format_date, format_datetime
 from source_twilio.windows import Granularity, Window, floor_to_second, plan_windows
 
@@ -159,12 +158,13 @@ class TwilioStream(HttpStream, CheckpointMixin):
         if time_filter is None:
             yield StreamSlice(partition=partition, cursor_slice={})
             return
+        # The sweep comes first: the cursor moves only with windows, so once it has moved the sweep is done.
+        if time_filter.nullable:
+            yield StreamSlice(partition=partition, cursor_slice={SWEEP: time_filter.field})
         start = self._start_of(partition, incremental)
         whole_days = time_filter.granularity is Granularity.DATES
         for window in plan_windows(start, self.context.now, time_filter.window, whole_days=whole_days):
             yield StreamSlice(partition=partition, cursor_slice=window.as_slice())
-        if time_filter.nullable:
-            yield StreamSlice(partition=partition, cursor_slice={SWEEP: time_filter.field})
 
     def _start_of(self, partition: Mapping[str, Any], incremental: bool) -> datetime:
         time_filter = self.slicing.time_filter
@@ -172,7 +172,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
         start = self.context.config.start_date
         cursor = self._previous.cursor(partition_key(partition)) if incremental else None
         if cursor is not None:
-            start = max(start, cursor - max(self.context.config.lookback, UPDATE_MARGIN))
+            start = max(start, cursor - self.context.config.lookback)
         if time_filter.retention is not None:
             floor = floor_to_second(self.context.now - time_filter.retention + RETENTION_MARGIN)
             if start < floor:
@@ -239,24 +239,61 @@ class TwilioStream(HttpStream, CheckpointMixin):
             self._state.advance(partition_key(stream_slice.partition), min(window_end, self.context.now))
 
     def _read_list(self, stream_slice: StreamSlice, incremental: bool) -> Iterator[Record]:
-        changed = self._changed_test(stream_slice.partition) if incremental else None
-        pending_digests: dict[str, str] = {}
+        key = partition_key(stream_slice.partition)
+        if incremental and self.definition.change_fields:
+            yield from self._read_by_digest(stream_slice, key)
+            return
+        seen = self._seen_before(key) if incremental else None
         for record in self._pages(stream_slice):
-            if changed is None or changed(record, pending_digests):
+            if seen is None or seen.changed(record):
                 yield record
-        if pending_digests:
-            self._keep_digests(partition_key(stream_slice.partition), pending_digests)
 
     def _read_children(self, stream_slice: StreamSlice, incremental: bool) -> Iterator[Record]:
         child_of = self.definition.child_of
         assert child_of is not None and self.parent is not None
-        is_new = self._new_parent_test(stream_slice.partition) if incremental else None
+        seen = self._seen_before(partition_key(stream_slice.partition)) if incremental else None
         for parent_record in self.parent.read_records(SyncMode.full_refresh, stream_slice=stream_slice):
-            if not child_of.has_children(parent_record) or (is_new is not None and not is_new(parent_record)):
+            # Children are asked for again only where the parent changed, and emitted only if they did.
+            if not child_of.has_children(parent_record) or (seen is not None and not seen.changed(parent_record)):
                 continue
             path_values = {name: parent_record.get(source) for name, source in child_of.path_fields.items()}
             partition = {"account_sid": stream_slice.partition.get("account_sid"), **path_values}
-            yield from self._pages(StreamSlice(partition=partition, cursor_slice={}))
+            for record in self._pages(StreamSlice(partition=partition, cursor_slice={})):
+                if seen is None or seen.updated(record):
+                    yield record
+
+    def _seen_before(self, key: str) -> SeenBefore | None:
+        previous = self._previous.cursor(key)
+        if previous is None:
+            return None
+        time_filter = self.slicing.time_filter
+        return SeenBefore(previous, time_filter.field if time_filter else None, self.definition.cursor_field)
+
+    def _read_by_digest(self, stream_slice: StreamSlice, key: str) -> Iterator[Record]:
+        """Usage records have no date_updated: one changed if its values differ from the previous sync's.
+        The state keeps a short digest of each record still inside the lookback, by day and category."""
+        known = self._previous.digests.get(key, {})
+        fields = self.definition.change_fields
+        values: dict[str, str] = {}
+        for record in self._pages(stream_slice):
+            name = f"{record.get('start_date')}|{record.get('category')}"
+            values[name] = digest(tuple(record.get(part) for part in fields))
+            if known.get(name) != values[name]:
+                yield record
+        self._keep_digests(key, values)
+
+    def _keep_digests(self, key: str, values: dict[str, str]) -> None:
+        """Remember the values of the records the next sync will read again: the days inside the lookback."""
+        oldest = format_date((self.context.now - self.context.config.lookback).date())
+        kept = {
+            name: value
+            for name, value in {**self._state.digests.get(key, {}), **values}.items()
+            if _record_day(name) >= oldest
+        }
+        if kept:
+            self._state.digests[key] = kept
+        else:
+            self._state.digests.pop(key, None)
 
     def _pages(self, stream_slice: StreamSlice) -> Iterable[Record]:
         return super().read_records(SyncMode.full_refresh, None, stream_slice, None)
@@ -306,72 +343,6 @@ class TwilioStream(HttpStream, CheckpointMixin):
             low, high = format_datetime(window.start), format_datetime(window.end)
         return lambda record: _within(record.get(field_name), low, high)
 
-    def _changed_test(self, partition: Mapping[str, Any]) -> Callable[[Mapping[str, Any], dict[str, str]], bool] | None:
-        """Whether a record read again in an incremental sync is new or changed since the previous sync."""
-        key = partition_key(partition)
-        previous = self._previous.cursor(key)
-        if previous is None:
-            return None if not self.definition.change_fields else self._digest_test(key, None)
-        if self.definition.change_fields:
-            return self._digest_test(key, previous)
-        unseen_from = format_datetime(previous)
-        changed_after = format_datetime(previous - UPDATE_MARGIN)
-        field_name = self.definition.time_filter.field if self.definition.time_filter else None
-        cursor_name = self.definition.cursor_field or "date_updated"
-
-        def changed(record: Mapping[str, Any], _: dict[str, str]) -> bool:
-            value = record.get(field_name) if field_name else None
-            if isinstance(value, str) and value >= unseen_from:
-                return True
-            updated = record.get(cursor_name)
-            return not isinstance(updated, str) or updated > changed_after
-
-        return changed
-
-    def _digest_test(self, key: str, previous: datetime | None) -> Callable[[Mapping[str, Any], dict[str, str]], bool]:
-        """For records without date_updated (usage): changed if their values differ from the previous sync's."""
-        known = self._previous.digests.get(key, {})
-        fields = self.definition.change_fields
-        record_key = self.definition.primary_key
-
-        def changed(record: Mapping[str, Any], pending: dict[str, str]) -> bool:
-            name = "|".join(str(record.get(part)) for part in record_key)
-            value = digest(tuple(record.get(part) for part in fields))
-            pending[name] = value
-            return known.get(name) != value
-
-        return changed
-
-    def _keep_digests(self, key: str, pending: dict[str, str]) -> None:
-        """Remember the values of the records still inside the lookback (and the day before it)."""
-        horizon = self.context.now - self.context.config.lookback - timedelta(days=1)
-        kept = self._state.digests.setdefault(key, {})
-        kept.update(pending)
-        oldest = format_date(horizon.date())
-        for name in [name for name in kept if _record_day(name) < oldest]:
-            del kept[name]
-        if not kept:
-            del self._state.digests[key]
-
-    def _new_parent_test(self, partition: Mapping[str, Any]) -> RecordTest | None:
-        """Children are read once: for parents created since the previous sync, or first seen in this one."""
-        previous = self._previous.cursor(partition_key(partition))
-        if previous is None:
-            return None
-        unseen_from = format_datetime(previous)
-        created_after = format_datetime(previous - UPDATE_MARGIN)
-        time_filter = self.slicing.time_filter
-        field_name = time_filter.field if time_filter else None
-
-        def is_new(record: Mapping[str, Any]) -> bool:
-            value = record.get(field_name) if field_name else None
-            if isinstance(value, str) and value >= unseen_from:
-                return True
-            created = record.get("date_created")
-            return not isinstance(created, str) or created > created_after
-
-        return is_new
-
     def _on_refusal(self, error: TwilioApiError) -> None:
         account_sid = error.account_sid
         config = self.context.config
@@ -384,6 +355,36 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self.context.accounts.refuse(account_sid, str(error))
 
 
+@dataclass(frozen=True)
+class SeenBefore:
+    """What the previous sync, which started at ``since``, has emitted of a partition.
+
+    It read every record whose filtered field was before ``since`` (and those whose field was null), as
+    they were then. A record read again changed since if its cursor (``date_updated``) is at or after
+    ``since``; one whose field is at or after ``since`` was out of that sync's reach and is emitted
+    whatever its cursor says. The same second counts as after: Twilio truncates timestamps to seconds.
+    """
+
+    since_instant: datetime
+    field: str | None
+    cursor: str | None
+
+    @cached_property
+    def since(self) -> str:
+        return format_datetime(self.since_instant)
+
+    def beyond_reach(self, record: Mapping[str, Any]) -> bool:
+        value = record.get(self.field) if self.field else None
+        return isinstance(value, str) and value >= self.since
+
+    def updated(self, record: Mapping[str, Any]) -> bool:
+        value = record.get(self.cursor) if self.cursor else None
+        return not isinstance(value, str) or value >= self.since
+
+    def changed(self, record: Mapping[str, Any]) -> bool:
+        return self.beyond_reach(record) or self.updated(record)
+
+
 def _within(value: Any, low: str, high: str) -> bool:
     # ISO 8601 UTC strings of one shape sort like the instants they name. A value that could not be
     # converted is kept: Twilio's own filter put it in this window.
@@ -393,9 +394,8 @@ def _within(value: Any, low: str, high: str) -> bool:
 
 
 def _record_day(record_name: str) -> str:
-    """The start_date inside a usage record's key (account|category|start_date|end_date)."""
-    parts = record_name.split("|")
-    return parts[2] if len(parts) > 2 else ""
+    """The day of a usage record's digest name (start_date|category)."""
+    return record_name.split("|", 1)[0]
 
 
 def credentials_message(config: TwilioConfig, detail: str, where: str) -> str:

@@ -75,6 +75,9 @@ Scope = tuple[str, str | None]
 """(account SID, parent id or None): where a collection hangs."""
 
 
+USAGE_VALUE_FIELDS = ("count", "count_unit", "usage", "usage_unit", "price", "price_unit")
+
+
 @dataclass(frozen=True)
 class DatasetOptions:
     """What to generate. Everything is derived from ``seed`` and ``now``; sizes are per active account.
@@ -133,7 +136,9 @@ class Dataset:
         self.options = options or DatasetOptions()
         now = self.options.now or datetime.now(timezone.utc)
         self._base_epoch = to_epoch(now)
-        self._started = time.monotonic()
+        # Without a fixed `now` the emulated clock is the wall clock, as Twilio's is: never behind the
+        # client's by the fraction of a second an offset-plus-elapsed clock would lose.
+        self._offset = 0 if self.options.now is None else self._base_epoch - int(time.time())
         self.lock = threading.RLock()
         self.version = 0
         self._mutations = 0
@@ -157,8 +162,8 @@ class Dataset:
         return from_epoch(self._base_epoch)
 
     def clock(self) -> int:
-        """The emulated current time in epoch seconds: ``now`` plus the real time elapsed since building."""
-        return self._base_epoch + int(time.monotonic() - self._started)
+        """The emulated current time in epoch seconds: the wall clock, shifted to start at ``now`` if it was given."""
+        return int(time.time()) + self._offset
 
     # ----- public views -----
 
@@ -336,7 +341,7 @@ class Dataset:
                 self._mutate_account(account_sid, now, rng, changes)
             main_alerts = self._collections["alerts"][(self.main_account_sid, None)]
             for _ in range(2):
-                row = alert(rng, self.main_account_sid, now - rng.randint(0, 30), now)
+                row = _written_at(alert(rng, self.main_account_sid, now - rng.randint(0, 30), now), now)
                 main_alerts.add(row)
                 changes.new("alerts", row.ident)
             with _gc_paused():
@@ -371,6 +376,7 @@ class Dataset:
         texts = mms = 0
         for status, num_media in (("delivered", 2), ("queued", 0), ("sent", 1), ("received", 0), (None, 0)):
             row, media = generator.message(rng, now - rng.randint(0, 50), now=now, status=status, num_media=num_media)
+            row, media = _written_at(row, now), [_written_at(m, now) for m in media]
             messages.add(row)
             changes.new("messages", row.ident)
             if media:
@@ -381,13 +387,14 @@ class Dataset:
         completed_calls = []
         for status in ("completed", "completed", "in-progress", "queued"):
             created = now - (rng.randint(120, 900) if status == "completed" else rng.randint(0, 60))
-            row = generator.call(rng, created, now=now, status=status)
+            row = _written_at(generator.call(rng, created, now=now, status=status), now)
             calls.add(row)
             changes.new("calls", row.ident)
             if status == "completed":
                 completed_calls.append(row)
 
         conference, participants = generator.conference(rng, now - rng.randint(0, 120), now=now, status="in-progress")
+        conference, participants = _written_at(conference, now), [_written_at(p, now) for p in participants]
         self._collections["conferences"].setdefault((account_sid, None), Collection()).add(conference)
         self._collections["conference_participants"][(account_sid, conference.ident)] = Collection(participants)
         changes.new("conferences", conference.ident)
@@ -395,7 +402,7 @@ class Dataset:
 
         recordings = self._collections["recordings"].setdefault((account_sid, None), Collection())
         for call in completed_calls:
-            row = generator.recording(rng, call)
+            row = _written_at(generator.recording(rng, call), now)
             recordings.add(row)
             changes.new("recordings", row.ident)
 
@@ -480,8 +487,10 @@ class Dataset:
                 usage.add(row)
                 changes.new("usage_records", label)
             else:
+                previous = usage.get(row.ident).record
                 usage.replace(row)
-                changes.changed("usage_records", label)
+                if any(previous.get(name) != row.record.get(name) for name in USAGE_VALUE_FIELDS):
+                    changes.changed("usage_records", label)  # as_of alone moving is not a change
 
     def _add_subaccount(self, now: int, changes: _Changes) -> str:
         index = len(self._account_order)
@@ -508,6 +517,18 @@ class Dataset:
             else:
                 changes.new(stream, *(row.ident for row in rows))
         return identity.sid
+
+
+def _written_at(row: Row, now: int) -> Row:
+    """The row as written by the mutation at ``now``: whatever its timeline, Twilio stamps
+    ``date_updated`` with the moment of the write, which is what makes the change visible to a
+    connector that synced before it."""
+    if "date_updated" not in row.record:
+        return row
+    record = dict(row.record)
+    record["date_updated"] = iso_z(now) if "T" in (row.record.get("date_updated") or "") else rfc2822(now)
+    times = {**row.times, "date_updated": now} if "date_updated" in row.times else row.times
+    return Row(Item(row.item.account_sid, record, row.item.parent), row.ident, row.sort_epoch, times)
 
 
 @contextlib.contextmanager
