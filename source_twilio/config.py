@@ -28,8 +28,8 @@ TWILIO_EPOCH = datetime(2008, 1, 1, tzinfo=timezone.utc)
 DEFAULT_HISTORY = timedelta(days=730)
 DEFAULT_LOOKBACK_MINUTES = 360
 MAX_LOOKBACK_MINUTES = 525_600
-DEFAULT_WORKERS = 10
-MAX_WORKERS = 40
+DEFAULT_WORKERS = 40
+MAX_WORKERS = 100
 
 
 class ConfigError(AirbyteTracedException):

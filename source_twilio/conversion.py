@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
-from source_twilio.timeutil import format_datetime, parse_twilio_datetime
+from source_twilio.timeutil import format_datetime, parse_twilio_datetime, rfc2822_utc_to_iso
 
 Converter = Callable[[Any], Any]
 
@@ -19,6 +19,9 @@ Converter = Callable[[Any], Any]
 def to_datetime(value: Any) -> Any:
     if not isinstance(value, str) or not value:
         return value
+    utc = rfc2822_utc_to_iso(value)
+    if utc is not None:
+        return utc
     parsed = parse_twilio_datetime(value)
     return value if parsed is None else format_datetime(parsed)
 

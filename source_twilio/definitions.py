@@ -183,7 +183,7 @@ STREAMS: tuple[StreamDefinition, ...] = (
         list_key="conferences",
         primary_key=["sid"],
         docs=f"{API_DOCS}/voice/api/conference-resource",
-        time_filter=TimeFilter("DateCreated", "date_created", Granularity.DAY, timedelta(days=90)),
+        time_filter=TimeFilter("DateCreated", "date_created", Granularity.DAY, timedelta(days=180)),
         cursor_field="date_updated",
         # Since 2026-07-13 the list without Status holds only in-progress conferences.
         partitions=ALL_CONFERENCES,
@@ -216,7 +216,7 @@ STREAMS: tuple[StreamDefinition, ...] = (
         list_key="recordings",
         primary_key=["sid"],
         docs=f"{API_DOCS}/voice/api/recording",
-        time_filter=TimeFilter("DateCreated", "date_created", Granularity.SECOND, timedelta(days=30)),
+        time_filter=TimeFilter("DateCreated", "date_created", Granularity.SECOND, timedelta(days=90)),
         cursor_field="date_updated",
     ),
     StreamDefinition(

@@ -13,7 +13,9 @@ it changed since the previous sync: its ``date_updated`` is not earlier than tha
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -21,13 +23,15 @@ from typing import Any
 
 import requests
 from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.sources.streams import CheckpointMixin
-from airbyte_cdk.sources.streams.http import HttpStream
+from airbyte_cdk.sources.streams.http import HttpClient, HttpStream
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.accounts import AccountDirectory
+from source_twilio.concurrency import AccountLimitedAdapter, AccountLimiter, SlicePipeline, ordered_map
 from source_twilio.config import TwilioConfig
 from source_twilio.conversion import RecordConverter
 from source_twilio.definitions import BY_NAME, Host, Scope, StreamDefinition
@@ -38,6 +42,7 @@ from source_twilio.timeutil import format_date, format_datetime
 from source_twilio.windows import Granularity, Window, floor_to_second, plan_windows
 
 PAGE_SIZE = 1000
+REQUEST_TIMEOUT = (15, 120)  # seconds to connect, seconds between bytes of the answer
 HOST_PATHS = {Host.API: "/2010-04-01/", Host.MONITOR: "/v1/"}
 # Twilio checks retention against its own clock at request time: stay clear of the edge.
 RETENTION_MARGIN = timedelta(hours=1)
@@ -49,12 +54,33 @@ RecordTest = Callable[[Mapping[str, Any]], bool]
 
 @dataclass
 class SyncContext:
-    """What the streams of one sync share."""
+    """What the streams of one sync share: the accounts, one HTTP session with its per-account limit,
+    and the worker pools (slices of a stream read ahead; children of a slice's parents)."""
 
     config: TwilioConfig
     authenticator: requests.auth.AuthBase
     now: datetime
     accounts: AccountDirectory = field(init=False)
+
+    @cached_property
+    def limiter(self) -> AccountLimiter:
+        return AccountLimiter(ceiling=self.config.num_workers)
+
+    @cached_property
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = AccountLimitedAdapter(self.limiter, self.config.account_sid, total=self.config.num_workers)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    @cached_property
+    def slice_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(self.config.num_workers, thread_name_prefix="slice")
+
+    @cached_property
+    def child_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(self.config.num_workers, thread_name_prefix="child")
 
     def base_url(self, host: Host) -> str:
         base = self.config.monitor_base if host is Host.MONITOR else self.config.api_base
@@ -72,7 +98,19 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self.context = context
         self._state = StreamState()
         self._previous = StreamState()  # the state this sync started from: what "seen before" means
+        self._pipeline = SlicePipeline(context.slice_pool, depth=context.config.num_workers)
         super().__init__(authenticator=context.authenticator)
+        # Every stream sends through the sync's one session, whose adapter enforces the per-account limit.
+        self._http_client = HttpClient(
+            name=self.name,
+            logger=self.logger,
+            error_handler=self.get_error_handler(),
+            session=context.session,
+            authenticator=context.authenticator,
+            backoff_strategy=self.get_backoff_strategy(),
+            message_repository=InMemoryMessageRepository(),
+            request_timeout=REQUEST_TIMEOUT,
+        )
 
     # --- identity -------------------------------------------------------------------------------------
 
@@ -137,9 +175,10 @@ class TwilioStream(HttpStream, CheckpointMixin):
     def stream_slices(
         self, sync_mode: SyncMode = SyncMode.full_refresh, cursor_field: Any = None, stream_state: Any = None
     ) -> Iterable[StreamSlice]:
+        """The slices, each already being read in a worker while the CDK emits the ones before it."""
         incremental = sync_mode == SyncMode.incremental
-        for partition in self._partitions():
-            yield from self._slices_of(partition, incremental)
+        slices = (s for partition in self._partitions() for s in self._slices_of(partition, incremental))
+        return self._pipeline.run_ahead(slices, _slice_key, lambda s: self._records_of(s, incremental))
 
     def _partitions(self) -> Iterator[dict[str, Any]]:
         definition = self.slicing
@@ -170,6 +209,9 @@ class TwilioStream(HttpStream, CheckpointMixin):
         time_filter = self.slicing.time_filter
         assert time_filter is not None
         start = self.context.config.start_date
+        created = self.context.accounts.created(partition.get("account_sid", ""))
+        if created is not None:
+            start = max(start, floor_to_second(created))
         cursor = self._previous.cursor(partition_key(partition)) if incremental else None
         if cursor is not None:
             start = max(start, cursor - self.context.config.lookback)
@@ -222,15 +264,14 @@ class TwilioStream(HttpStream, CheckpointMixin):
         stream_state: Any = None,
     ) -> Iterable[Record]:
         stream_slice = stream_slice or StreamSlice(partition={}, cursor_slice={})
-        account_sid = stream_slice.partition.get("account_sid")
-        if account_sid and self.context.accounts.is_refused(account_sid):
-            return
         incremental = sync_mode == SyncMode.incremental
+        items = self._pipeline.take(_slice_key(stream_slice)) or self._records_of(stream_slice, incremental)
         try:
-            if self.parent:
-                yield from self._read_children(stream_slice, incremental)
-            else:
-                yield from self._read_list(stream_slice, incremental)
+            for item in items:
+                if isinstance(item, Commit):
+                    item.apply()  # state that may move only once the records before it are emitted
+                else:
+                    yield item
         except TwilioApiError as error:
             self._on_refusal(error)
             return
@@ -238,7 +279,16 @@ class TwilioStream(HttpStream, CheckpointMixin):
             window_end = Window.from_slice(stream_slice.cursor_slice).end
             self._state.advance(partition_key(stream_slice.partition), min(window_end, self.context.now))
 
-    def _read_list(self, stream_slice: StreamSlice, incremental: bool) -> Iterator[Record]:
+    def _records_of(self, stream_slice: StreamSlice, incremental: bool) -> Iterator[Record | Commit]:
+        """A slice's records (and state commits), read where the caller runs: a worker or the CDK's thread."""
+        account_sid = stream_slice.partition.get("account_sid")
+        if account_sid and self.context.accounts.is_refused(account_sid):
+            return iter(())
+        if self.parent:
+            return self._read_children(stream_slice, incremental)
+        return self._read_list(stream_slice, incremental)
+
+    def _read_list(self, stream_slice: StreamSlice, incremental: bool) -> Iterator[Record | Commit]:
         key = partition_key(stream_slice.partition)
         if incremental and self.definition.change_fields:
             yield from self._read_by_digest(stream_slice, key)
@@ -252,13 +302,23 @@ class TwilioStream(HttpStream, CheckpointMixin):
         child_of = self.definition.child_of
         assert child_of is not None and self.parent is not None
         seen = self._seen_before(partition_key(stream_slice.partition)) if incremental else None
-        for parent_record in self.parent.read_records(SyncMode.full_refresh, stream_slice=stream_slice):
-            # Children are asked for again only where the parent changed, and emitted only if they did.
-            if not child_of.has_children(parent_record) or (seen is not None and not seen.changed(parent_record)):
-                continue
-            path_values = {name: parent_record.get(source) for name, source in child_of.path_fields.items()}
-            partition = {"account_sid": stream_slice.partition.get("account_sid"), **path_values}
-            for record in self._pages(StreamSlice(partition=partition, cursor_slice={})):
+        account_sid = stream_slice.partition.get("account_sid")
+        # Children are asked for again only where the parent changed, and emitted only if they did.
+        parents = (
+            parent
+            for parent in self.parent.read_records(SyncMode.full_refresh, stream_slice=stream_slice)
+            if child_of.has_children(parent) and (seen is None or seen.changed(parent))
+        )
+
+        def children_of(parent: Mapping[str, Any]) -> list[Record]:
+            path_values = {name: parent.get(source) for name, source in child_of.path_fields.items()}
+            return list(
+                self._pages(StreamSlice(partition={"account_sid": account_sid, **path_values}, cursor_slice={}))
+            )
+
+        ahead = self.context.config.num_workers
+        for children in ordered_map(self.context.child_pool, children_of, parents, ahead):
+            for record in children:
                 if seen is None or seen.updated(record):
                     yield record
 
@@ -269,7 +329,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
         time_filter = self.slicing.time_filter
         return SeenBefore(previous, time_filter.field if time_filter else None, self.definition.cursor_field)
 
-    def _read_by_digest(self, stream_slice: StreamSlice, key: str) -> Iterator[Record]:
+    def _read_by_digest(self, stream_slice: StreamSlice, key: str) -> Iterator[Record | Commit]:
         """Usage records have no date_updated: one changed if its values differ from the previous sync's.
         The state keeps a short digest of each record still inside the lookback, by day and category."""
         known = self._previous.digests.get(key, {})
@@ -280,7 +340,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
             values[name] = digest(tuple(record.get(part) for part in fields))
             if known.get(name) != values[name]:
                 yield record
-        self._keep_digests(key, values)
+        yield Commit(lambda: self._keep_digests(key, values))
 
     def _keep_digests(self, key: str, values: dict[str, str]) -> None:
         """Remember the values of the records the next sync will read again: the days inside the lookback."""
@@ -353,6 +413,17 @@ class TwilioStream(HttpStream, CheckpointMixin):
                 failure_type=FailureType.config_error,
             )
         self.context.accounts.refuse(account_sid, str(error))
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A change to the state that a slice's reader hands to the emitting thread, after the slice's records."""
+
+    apply: Callable[[], None]
+
+
+def _slice_key(stream_slice: StreamSlice) -> str:
+    return json.dumps([stream_slice.partition, stream_slice.cursor_slice], sort_keys=True)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,34 @@ _RFC2822 = re.compile(
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+_MONTH_NUMBERS = {name: f"{index:02d}" for name, index in _MONTHS.items()}
+
+
+def rfc2822_utc_to_iso(value: str) -> str | None:
+    """The fast path for the common case, "Fri, 18 Oct 2019 17:02:00 +0000": rearranged, not parsed.
+    None for anything else (other offsets, other shapes, impossible dates), which take the full parser."""
+    if len(value) != 31 or not value.endswith(" +0000") or value[3] != ",":
+        return None
+    month = _MONTH_NUMBERS.get(value[8:11])
+    day, year, clock = value[5:7], value[12:16], value[17:25]
+    if month is None or not (day.isdigit() and year.isdigit()) or clock[2] != ":" or clock[5] != ":":
+        return None
+    if not ("01" <= day <= _DAYS_IN_MONTH[month] or (month == "02" and day == "29" and _leap(int(year)))):
+        return None
+    if not (clock[:2].isdigit() and clock[3:5].isdigit() and clock[6:].isdigit()):
+        return None
+    if clock[:2] > "23" or clock[3:5] > "59" or clock[6:] > "59":
+        return None
+    return f"{year}-{month}-{day}T{clock}Z"
+
+
+_DAYS_IN_MONTH = {"01": "31", "02": "28", "03": "31", "04": "30", "05": "31", "06": "30", "07": "31", "08": "31", "09": "30", "10": "31", "11": "30", "12": "31"}  # fmt: skip
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
 def parse_twilio_datetime(value: str) -> datetime | None:
     """An aware UTC datetime from an RFC 2822 or ISO 8601 string, or None if it is neither."""
     match = _RFC2822.match(value)

@@ -34,7 +34,7 @@ def test_given_api_key_when_parsed_then_key_is_the_username():
 def test_given_no_start_date_when_parsed_then_two_years_back_and_defaults():
     config = parse(account_sid=SID, auth_token=TOKEN)
     assert config.start_date == NOW - timedelta(days=730)
-    assert config.lookback == timedelta(minutes=360) and config.num_workers == 10
+    assert config.lookback == timedelta(minutes=360) and config.num_workers == 40
 
 
 def test_given_both_worker_spellings_when_parsed_then_num_workers_wins():
@@ -68,8 +68,8 @@ def test_given_both_worker_spellings_when_parsed_then_num_workers_wins():
             {"account_sid": SID, "auth_token": TOKEN, "lookback_window": "soon"},
             "lookback_window must be a whole number",
         ),
-        ({"account_sid": SID, "auth_token": TOKEN, "num_workers": 0}, "num_workers must be from 1 to 40"),
-        ({"account_sid": SID, "auth_token": TOKEN, "num_worker": 500}, "num_worker must be from 1 to 40"),
+        ({"account_sid": SID, "auth_token": TOKEN, "num_workers": 0}, "num_workers must be from 1 to 100"),
+        ({"account_sid": SID, "auth_token": TOKEN, "num_worker": 500}, "num_worker must be from 1 to 100"),
         ({"account_sid": SID, "auth_token": TOKEN, "num_workers": True}, "num_workers must be a whole number"),
     ],
 )

@@ -95,3 +95,20 @@ def test_given_record_when_converted_then_nulls_stay_unknown_fields_stay_and_sec
         "num_media": "oops",
         "extra": {"a": 1},
     }
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        "Fri, 18 Oct 2019 17:02:00 +0000",
+        "Thu, 29 Feb 2024 23:59:59 +0000",
+        "Sat, 01 Jan 2000 00:00:00 +0000",
+        "Thu, 29 Feb 2023 10:00:00 +0000",  # not a date: the slow path keeps it as it came
+        "Fri, 31 Apr 2019 17:02:00 +0000",
+        "Fri, 18 Oct 2019 24:02:00 +0000",
+        "Thu, 23 Feb 2017 10:26:31 -0800",
+    ],
+)
+def test_given_rfc2822_when_fast_path_taken_then_same_as_full_parser(wire):
+    parsed = parse_twilio_datetime(wire)
+    assert to_datetime(wire) == (format_datetime(parsed) if parsed else wire)
