@@ -53,7 +53,9 @@ def test_given_limit_when_many_threads_send_then_never_more_in_flight_than_the_l
 
 def test_given_slow_and_fast_items_when_ordered_map_then_results_keep_input_order():
     with ThreadPoolExecutor(4) as pool:
-        results = list(ordered_map(pool, lambda n: (threading.Event().wait(0.001 * (10 - n)), n)[1], range(10), ahead=4))
+        results = list(
+            ordered_map(pool, lambda n: (threading.Event().wait(0.001 * (10 - n)), n)[1], range(10), ahead=4)
+        )
     assert results == list(range(10))
 
 
