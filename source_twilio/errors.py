@@ -150,7 +150,7 @@ class TwilioErrorHandler(ErrorHandler):
         return ErrorResolution(
             ResponseAction.FAIL,
             FailureType.system_error,
-            f"Stream {self._stream_name}: Twilio refused {request_path(response)}: {describe(response)}.",
+            f"Twilio refused {request_path(response)}: {describe(response)}",
         )
 
     def _retry(self, reason: str) -> ErrorResolution:

@@ -35,7 +35,7 @@ from source_twilio.concurrency import AccountLimitedAdapter, AccountLimiter, Sli
 from source_twilio.config import TwilioConfig
 from source_twilio.conversion import RecordConverter
 from source_twilio.definitions import BY_NAME, Host, Scope, StreamDefinition
-from source_twilio.errors import TwilioApiError, TwilioBackoffStrategy, TwilioErrorHandler, json_body
+from source_twilio.errors import TwilioApiError, TwilioBackoffStrategy, TwilioErrorHandler, describe, json_body
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
 from source_twilio.state import StreamState, digest, partition_key
 from source_twilio.timeutil import format_date, format_datetime
@@ -99,6 +99,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self._state = StreamState()
         self._previous = StreamState()  # the state this sync started from: what "seen before" means
         self._pipeline = SlicePipeline(context.slice_pool, depth=context.config.num_workers)
+        self._failures: dict[str, str] = {}  # partition key -> why it could not be read, this sync
         super().__init__(authenticator=context.authenticator)
         # Every stream sends through the sync's one session, whose adapter enforces the per-account limit.
         self._http_client = HttpClient(
@@ -177,8 +178,20 @@ class TwilioStream(HttpStream, CheckpointMixin):
     ) -> Iterable[StreamSlice]:
         """The slices, each already being read in a worker while the CDK emits the ones before it."""
         incremental = sync_mode == SyncMode.incremental
+        self._failures.clear()
         slices = (s for partition in self._partitions() for s in self._slices_of(partition, incremental))
-        return self._pipeline.run_ahead(slices, _slice_key, lambda s: self._records_of(s, incremental))
+        yield from self._pipeline.run_ahead(slices, _slice_key, lambda s: self._records_of(s, incremental))
+        if self._failures:
+            # After the last slice, so that every other list was read and checkpointed first.
+            failed = "; ".join(f"{describe_partition_key(key)}: {detail}" for key, detail in self._failures.items())
+            raise AirbyteTracedException(
+                message=(
+                    f"Stream {self.name} is incomplete: Twilio did not serve {len(self._failures)} of its lists ({failed}). "
+                    "Everything else was synced; the next sync starts again where these lists stopped."
+                ),
+                internal_message=failed,
+                failure_type=FailureType.transient_error,
+            )
 
     def _partitions(self) -> Iterator[dict[str, Any]]:
         definition = self.slicing
@@ -265,7 +278,13 @@ class TwilioStream(HttpStream, CheckpointMixin):
     ) -> Iterable[Record]:
         stream_slice = stream_slice or StreamSlice(partition={}, cursor_slice={})
         incremental = sync_mode == SyncMode.incremental
-        items = self._pipeline.take(_slice_key(stream_slice)) or self._records_of(stream_slice, incremental)
+        key = partition_key(stream_slice.partition)
+        prefetched = self._pipeline.take(_slice_key(stream_slice))
+        if key in self._failures:  # the list failed earlier in this sync: its later windows would leave a gap
+            if prefetched is not None:
+                prefetched.close()
+            return
+        items = prefetched or self._records_of(stream_slice, incremental)
         try:
             for item in items:
                 if isinstance(item, Commit):
@@ -274,6 +293,14 @@ class TwilioStream(HttpStream, CheckpointMixin):
                     yield item
         except TwilioApiError as error:
             self._on_refusal(error)
+            return
+        except AirbyteTracedException as error:
+            if error.failure_type == FailureType.config_error:
+                raise
+            self._failures[key] = failure_detail(error)
+            self.logger.error(
+                f"Stream {self.name}: could not read {describe_partition(stream_slice.partition)}: {self._failures[key]}"
+            )
             return
         if incremental and "start" in stream_slice.cursor_slice:
             window_end = Window.from_slice(stream_slice.cursor_slice).end
@@ -454,6 +481,26 @@ class SeenBefore:
 
     def changed(self, record: Mapping[str, Any]) -> bool:
         return self.beyond_reach(record) or self.updated(record)
+
+
+def failure_detail(error: AirbyteTracedException) -> str:
+    """Twilio's own answer where the CDK kept it (the last response of an exhausted retry), else the message."""
+    cause = getattr(error, "_exception", None) or error.__cause__
+    response = getattr(cause, "response", None)
+    if isinstance(response, requests.Response):
+        return f"{describe(response)}, after retries"
+    if isinstance(response, Exception):
+        return f"{type(response).__name__} ({response}), after retries"
+    return error.message or str(error)
+
+
+def describe_partition(partition: Mapping[str, Any]) -> str:
+    return describe_partition_key(partition_key(partition))
+
+
+def describe_partition_key(key: str) -> str:
+    account, _, params = key.partition("/")
+    return f"account {account}" + (f" ({params.replace('/', ', ')})" if params else "")
 
 
 def _within(value: Any, low: str, high: str) -> bool:

@@ -222,3 +222,21 @@ def test_given_next_page_on_foreign_host_when_reading_then_refused_without_a_req
         output = read_stream(config, "queues", expected_outcome=ExpectedOutcome.EXPECT_EXCEPTION)
     assert evil.call_count == 0
     assert "evil.example.com" in output.errors[0].trace.error.message
+
+
+def test_given_one_account_fails_persistently_when_reading_then_others_sync_and_the_error_names_it(config):
+    with requests_mock.Mocker() as mocker:
+        given_accounts(mocker)
+        mocker.get(f"{API}/Accounts/{ACCOUNT_SID}/Queues.json", json=page("queues", [{"sid": "QU1"}]))
+        failing = mocker.get(
+            f"{API}/Accounts/{SUBACCOUNT_SID}/Queues.json",
+            status_code=500,
+            json=error_body(500, 20500, "An internal server error has occurred"),
+        )
+        output = read_stream(config, "queues", expected_outcome=ExpectedOutcome.EXPECT_EXCEPTION)
+    assert [r.record.data["sid"] for r in output.records] == ["QU1"]
+    assert failing.call_count == 11  # the first try and ten retries, then it gives up
+    message = output.errors[0].trace.error.message
+    assert "queues is incomplete" in message and SUBACCOUNT_SID in message
+    assert "20500" in message and "An internal server error has occurred" in message
+    assert output.errors[0].trace.error.failure_type.value == "transient_error"
