@@ -4,9 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: venv demo test lint unit e2e bench docker-test schemas clean
+.PHONY: venv demo test lint unit e2e bench docker-test schemas constraints clean
 
-$(INSTALLED): setup.py constraints.txt
+$(INSTALLED): setup.py constraints.txt metadata.yaml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[tests]'
 	touch $(INSTALLED)
@@ -34,12 +34,17 @@ e2e: venv
 bench: venv
 	$(PY) tools/bench.py
 
+## make docker-test: build the Docker image on a local Debian base and check it against the virtualenv
 docker-test: venv
 	bash tools/docker/check.sh
 
 ## make schemas: regenerate source_twilio/schemas from ../shared/twilio-oai
 schemas: venv
 	$(PY) tools/generate_schemas.py
+
+## make constraints: re-pin constraints.txt after changing install_requires in setup.py
+constraints:
+	bash tools/docker/freeze_constraints.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache output
