@@ -1,0 +1,106 @@
+import logging
+
+import pytest
+import requests
+from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_twilio.errors import TwilioBackoffStrategy, TwilioErrorHandler, describe
+from source_twilio.pagination import next_page_url, records_of
+
+API = "https://api.twilio.com/2010-04-01/"
+ALLOWED = {"https://api.twilio.com", "https://monitor.twilio.com"}
+SID = "AC" + "1" * 32
+
+
+def response(status: int, body: bytes | str = b"{}", headers: dict | None = None, url: str | None = None):
+    built = requests.Response()
+    built.status_code = status
+    built._content = body.encode() if isinstance(body, str) else body
+    built.headers.update(headers or {})
+    built.request = requests.Request("GET", url or f"{API}Accounts/{SID}/Calls.json?PageSize=1000").prepare()
+    return built
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ({"calls": [], "next_page_uri": "/2010-04-01/Accounts/AC1/Calls.json?Page=1&PageToken=PAx"},
+         "https://api.twilio.com/2010-04-01/Accounts/AC1/Calls.json?Page=1&PageToken=PAx"),
+        ({"calls": [], "next_page_uri": None}, None),
+        ({"alerts": [], "meta": {"next_page_url": "https://monitor.twilio.com/v1/Alerts?PageToken=PAy", "key": "alerts"}},
+         "https://monitor.twilio.com/v1/Alerts?PageToken=PAy"),
+        ({"alerts": [], "meta": {"next_page_url": None}}, None),
+        ({"countries": []}, None),
+    ],
+)  # fmt: skip
+def test_given_envelope_when_next_page_asked_then_absolute_url_or_none(body, expected):
+    assert next_page_url(body, API, ALLOWED, "calls") == expected
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://evil.example.com/2010-04-01/Calls.json",
+        "http://api.twilio.com/2010-04-01/Calls.json",
+        "//evil.example.com/x",
+    ],
+)
+def test_given_next_page_on_another_host_or_scheme_when_followed_then_refused(link):
+    with pytest.raises(AirbyteTracedException) as raised:
+        next_page_url({"next_page_uri": link}, API, ALLOWED, "calls")
+    assert "not a Twilio host" in raised.value.message
+
+
+def test_given_monitor_envelope_when_records_read_then_meta_key_names_the_list():
+    assert records_of({"meta": {"key": "alerts"}, "alerts": [{"sid": "NO1"}]}, "ignored") == [{"sid": "NO1"}]
+    assert records_of({"calls": [{"sid": "CA1"}]}, "calls") == [{"sid": "CA1"}]
+    assert records_of({"other": []}, "calls") is None
+
+
+@pytest.mark.parametrize(
+    "status, body, action",
+    [
+        (200, '{"calls": []}', ResponseAction.SUCCESS),
+        (200, '{"calls": [', ResponseAction.RETRY),  # a truncated body
+        (429, '{"code": 20429}', ResponseAction.RATE_LIMITED),
+        (500, '{"code": 20500}', ResponseAction.RETRY),
+        (503, "<html><body>Service Unavailable</body></html>", ResponseAction.RETRY),
+        (400, '{"code": 20001, "message": "bad"}', ResponseAction.FAIL),
+        (404, '{"code": 20404}', ResponseAction.FAIL),
+    ],
+)
+def test_given_twilio_answer_when_interpreted_then_action(status, body, action):
+    handler = TwilioErrorHandler("calls", ignore_404=False, logger=logging.getLogger())
+    assert handler.interpret_response(response(status, body)).response_action is action
+
+
+def test_given_404_where_it_means_no_data_when_interpreted_then_ignored():
+    handler = TwilioErrorHandler("usage_records", ignore_404=True, logger=logging.getLogger())
+    assert handler.interpret_response(response(404, '{"code": 20404}')).response_action is ResponseAction.IGNORE
+
+
+def test_given_401_when_repeated_then_retried_twice_then_handed_to_the_stream():
+    handler = TwilioErrorHandler("calls", ignore_404=False, logger=logging.getLogger())
+    actions = [handler.interpret_response(response(401, '{"code": 20003}')).response_action for _ in range(3)]
+    assert actions == [ResponseAction.RETRY, ResponseAction.RETRY, ResponseAction.IGNORE]
+
+
+def test_given_connection_error_when_interpreted_then_retried():
+    handler = TwilioErrorHandler("calls", ignore_404=False, logger=logging.getLogger())
+    assert handler.interpret_response(requests.ConnectionError("reset")).response_action is ResponseAction.RETRY
+
+
+def test_given_retry_after_when_backing_off_then_it_is_used_else_exponential_capped():
+    strategy = TwilioBackoffStrategy()
+    assert strategy.backoff_time(response(429, headers={"Retry-After": "12"}), attempt_count=1) == 12
+    waits = [strategy.backoff_time(response(503), attempt_count=n) for n in range(1, 12)]
+    assert waits[0] <= 0.5 and max(waits) <= 60 and waits[8] > waits[1]
+
+
+def test_given_twilio_error_body_when_described_then_code_message_and_link():
+    text = describe(response(400, '{"code": 20004, "message": "Date range outside retention", "status": 400}'))
+    assert (
+        text == "HTTP 400, Twilio code 20004: Date range outside retention (https://www.twilio.com/docs/errors/20004)"
+    )
+    assert describe(response(502, "<html><h1>502 Bad Gateway</h1></html>")) == "HTTP 502: 502 Bad Gateway"
