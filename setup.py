@@ -12,6 +12,7 @@ MAIN_REQUIREMENTS = [
     "airbyte-cdk>=7.39,<8",
     "requests>=2.32,<3",
     "pendulum>=3,<4",
+    "orjson>=3.9",  # also a dependency of the CDK; parses pages several times faster than json
 ]
 
 TEST_REQUIREMENTS = [

@@ -35,8 +35,8 @@ logger = logging.getLogger("airbyte")
 T = TypeVar("T")
 S = TypeVar("S")
 
-CHUNK = 250  # records handed over at a time
-QUEUED_CHUNKS = 4  # per slice read ahead: bounds memory
+CHUNK = 200  # records handed over at a time
+QUEUED_CHUNKS = 2  # per slice read ahead: with the page being read, what a slice holds in memory
 POLL_SECONDS = 0.2
 PROBE_AFTER_SECONDS = 10.0  # no growth for this long after a 429: Twilio's limit is fixed, probe it rarely
 

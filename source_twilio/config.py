@@ -86,6 +86,8 @@ def _account_sid(value: Any) -> str:
         )
     if not isinstance(value, str):
         raise ConfigError(f"account_sid must be a string, got {type(value).__name__}.")
+    if value != value.strip() and ACCOUNT_SID.match(value.strip()):
+        raise ConfigError(_surrounded_by_whitespace("account_sid", "AC"))
     value = value.strip()
     if API_KEY_SID.match(value):
         raise ConfigError(
@@ -110,6 +112,8 @@ def _credentials(config: Mapping[str, Any], account_sid: str) -> tuple[str, str,
         key_sid, secret = credentials.get("api_key_sid"), credentials.get("api_key_secret")
         if not key_sid or not secret:
             raise ConfigError("API key authentication needs both api_key_sid (SK...) and api_key_secret.")
+        if isinstance(key_sid, str) and key_sid != key_sid.strip() and API_KEY_SID.match(key_sid.strip()):
+            raise ConfigError(_surrounded_by_whitespace("api_key_sid", "SK"))
         if not isinstance(key_sid, str) or not API_KEY_SID.match(key_sid.strip()):
             if isinstance(key_sid, str) and ACCOUNT_SID.match(key_sid.strip()):
                 raise ConfigError(
@@ -126,6 +130,13 @@ def _credentials(config: Mapping[str, Any], account_sid: str) -> tuple[str, str,
             "(Authentication > API Key)."
         )
     return "auth_token", account_sid, _secret(token, "auth_token")
+
+
+def _surrounded_by_whitespace(name: str, prefix: str) -> str:
+    return (
+        f"{name} has spaces or a line break around it (as copying from a web page can add): remove them, so that it "
+        f"is exactly {prefix} followed by 32 hexadecimal characters."
+    )
 
 
 def _secret(value: Any, name: str) -> str:

@@ -12,12 +12,12 @@ Twilio's failures, by status (see ../shared/twilio-api.md sections 7-8):
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
 from typing import Any
 
+import orjson
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import (
@@ -49,7 +49,9 @@ class TwilioApiError(Exception):
 def json_body(response: requests.Response) -> Any:
     """The parsed body, parsed at most once per response (the error handler checks it before the stream reads it)."""
     if not hasattr(response, _PARSED_BODY):
-        setattr(response, _PARSED_BODY, json.loads(response.content))
+        setattr(response, _PARSED_BODY, orjson.loads(response.content))  # several times faster than json
+        if response.ok:
+            response._content = b""  # the parsed page is all that is read from here on: free the raw one
     return getattr(response, _PARSED_BODY)
 
 

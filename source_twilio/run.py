@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import sys
 from typing import Any
 
@@ -30,8 +31,25 @@ def serialize(message: AirbyteMessage) -> str:
     return _serialize_with_cdk(message)
 
 
+def tune_malloc() -> None:
+    """Keep glibc from holding freed page buffers: a few arenas instead of one per thread, and a fixed
+    threshold above which buffers go straight back to the system. Without it, peak memory creeps up with
+    the volume of data read, not its size at any moment. No-op outside glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_ARENA_MAX, 2)
+        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+    except (OSError, AttributeError):
+        pass
+
+
+M_ARENA_MAX = -8
+M_MMAP_THRESHOLD = -3
+
+
 def run(args: list[str] | None = None) -> None:
     args = sys.argv[1:] if args is None else args
+    tune_malloc()
     failure = preflight(args)
     if failure is not None:
         print(failure.message_line, flush=True)

@@ -28,6 +28,7 @@ from airbyte_cdk.sources.streams import CheckpointMixin
 from airbyte_cdk.sources.streams.http import HttpClient, HttpStream
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.accounts import AccountDirectory
@@ -42,6 +43,7 @@ from source_twilio.timeutil import format_date, format_datetime
 from source_twilio.windows import Granularity, Window, floor_to_second, plan_windows
 
 PAGE_SIZE = 1000
+READ_AHEAD_SLICES = 16  # each holds about a page (1000 records) in memory; children have their own pool
 REQUEST_TIMEOUT = (15, 120)  # seconds to connect, seconds between bytes of the answer
 HOST_PATHS = {Host.API: "/2010-04-01/", Host.MONITOR: "/v1/"}
 # Twilio checks retention against its own clock at request time: stay clear of the edge.
@@ -98,8 +100,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self.context = context
         self._state = StreamState()
         self._previous = StreamState()  # the state this sync started from: what "seen before" means
-        self._pipeline = SlicePipeline(context.slice_pool, depth=context.config.num_workers)
-        self._failures: dict[str, str] = {}  # partition key -> why it could not be read, this sync
+        self._pipeline = SlicePipeline(context.slice_pool, depth=min(context.config.num_workers, READ_AHEAD_SLICES))
+        self._failures: dict[str, tuple[str, FailureType]] = {}  # partition key -> why it failed, this sync
         super().__init__(authenticator=context.authenticator)
         # Every stream sends through the sync's one session, whose adapter enforces the per-account limit.
         self._http_client = HttpClient(
@@ -182,15 +184,21 @@ class TwilioStream(HttpStream, CheckpointMixin):
         slices = (s for partition in self._partitions() for s in self._slices_of(partition, incremental))
         yield from self._pipeline.run_ahead(slices, _slice_key, lambda s: self._records_of(s, incremental))
         if self._failures:
-            # After the last slice, so that every other list was read and checkpointed first.
-            failed = "; ".join(f"{describe_partition_key(key)}: {detail}" for key, detail in self._failures.items())
+            # After the last slice, so that every other list was read and checkpointed first. Transient only
+            # if every failure was (exhausted retries); an answer Twilio will not change is a system error.
+            failed = "; ".join(
+                f"{describe_partition_key(key)}: {detail}" for key, (detail, _) in self._failures.items()
+            )
+            kinds = {kind for _, kind in self._failures.values()}
             raise AirbyteTracedException(
                 message=(
                     f"Stream {self.name} is incomplete: Twilio did not serve {len(self._failures)} of its lists ({failed}). "
                     "Everything else was synced; the next sync starts again where these lists stopped."
                 ),
                 internal_message=failed,
-                failure_type=FailureType.transient_error,
+                failure_type=FailureType.transient_error
+                if kinds == {FailureType.transient_error}
+                else FailureType.system_error,
             )
 
     def _partitions(self) -> Iterator[dict[str, Any]]:
@@ -297,9 +305,9 @@ class TwilioStream(HttpStream, CheckpointMixin):
         except AirbyteTracedException as error:
             if error.failure_type == FailureType.config_error:
                 raise
-            self._failures[key] = failure_detail(error)
+            self._failures[key] = (failure_detail(error), error.failure_type or FailureType.system_error)
             self.logger.error(
-                f"Stream {self.name}: could not read {describe_partition(stream_slice.partition)}: {self._failures[key]}"
+                f"Stream {self.name}: could not read {describe_partition(stream_slice.partition)}: {self._failures[key][0]}"
             )
             return
         if incremental and "start" in stream_slice.cursor_slice:
@@ -333,7 +341,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
         # Children are asked for again only where the parent changed, and emitted only if they did.
         parents = (
             parent
-            for parent in self.parent.read_records(SyncMode.full_refresh, stream_slice=stream_slice)
+            # Read directly, not through read_records: a parent list that fails must fail this slice too.
+            for parent in self.parent._records_of(stream_slice, incremental=False)
             if child_of.has_children(parent) and (seen is None or seen.changed(parent))
         )
 
@@ -406,9 +415,13 @@ class TwilioStream(HttpStream, CheckpointMixin):
         account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
         convert = self.converter
         add_account = self.definition.add_account_sid
+        secret_fields = self.definition.drop_fields
         for record in records:
             if add_account and record.get("account_sid") is None:
                 record["account_sid"] = account_sid
+            for name in secret_fields:  # dropped below; masked too, should anything log the page
+                if record.get(name):
+                    add_to_secrets(str(record[name]))
             record = convert(record)
             if keep is None or keep(record):
                 yield record
