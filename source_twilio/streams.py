@@ -8,7 +8,8 @@ match those: queued messages have no ``date_sent``, queued calls no ``start_time
 within a slice, the children of each parent record that can have any.
 
 Incremental reads start ``lookback`` before the partition's cursor and emit a record read again only if
-it changed since the previous sync: its ``date_updated`` is not earlier than that sync's cursor. The cursor moves to a window's end once the whole window has been emitted.
+it changed since the previous sync: its ``date_updated`` is not earlier than that sync's cursor. The
+cursor moves to a window's end once the whole window has been emitted.
 """
 
 from __future__ import annotations
