@@ -223,3 +223,12 @@ def ordered_map(executor: Executor, function: Callable[[T], S], items: Iterable[
     finally:
         for future in pending:
             future.cancel()
+
+
+def interleave(sequences: Iterable[list[T]]) -> Iterator[T]:
+    """Round-robin over the sequences: the first of each, then the second of each, and so on."""
+    lists = list(sequences)
+    for index in range(max(map(len, lists), default=0)):
+        for items in lists:
+            if index < len(items):
+                yield items[index]

@@ -25,8 +25,15 @@ def next_page_url(body: Any, base_url: str, allowed_origins: Iterable[str], stre
     link = meta.get("next_page_url") if isinstance(meta, Mapping) else body.get("next_page_uri")
     if not link:
         return None
-    url = urljoin(base_url, link)
-    parts = urlsplit(url)
+    try:
+        url = urljoin(base_url, link)
+        parts = urlsplit(url)
+    except ValueError as error:
+        raise AirbyteTracedException(
+            message=f"Stream {stream_name}: Twilio's next-page link {str(link)[:200]!r} is not a URL ({error}).",
+            internal_message=f"malformed next page link: {error}",
+            failure_type=FailureType.system_error,
+        ) from None
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     if origin not in set(allowed_origins):
         raise AirbyteTracedException(

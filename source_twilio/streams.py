@@ -33,7 +33,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.accounts import AccountDirectory
-from source_twilio.concurrency import AccountLimitedAdapter, AccountLimiter, SlicePipeline, ordered_map
+from source_twilio.concurrency import AccountLimitedAdapter, AccountLimiter, SlicePipeline, interleave, ordered_map
 from source_twilio.config import TwilioConfig
 from source_twilio.conversion import RecordConverter
 from source_twilio.definitions import BY_NAME, Host, Scope, StreamDefinition
@@ -103,6 +103,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self._previous = StreamState()  # the state this sync started from: what "seen before" means
         self._pipeline = SlicePipeline(context.slice_pool, depth=min(context.config.num_workers, READ_AHEAD_SLICES))
         self._failures: dict[str, tuple[str, FailureType]] = {}  # partition key -> why it failed, this sync
+        self._given_up: set[str] = set()  # lists a worker gave up on (the CDK's loop may not have seen it yet)
         super().__init__(authenticator=context.authenticator)
         # Every stream sends through the sync's one session, whose adapter enforces the per-account limit.
         self._http_client = HttpClient(
@@ -182,7 +183,10 @@ class TwilioStream(HttpStream, CheckpointMixin):
         """The slices, each already being read in a worker while the CDK emits the ones before it."""
         incremental = sync_mode == SyncMode.incremental
         self._failures.clear()
-        slices = (s for partition in self._partitions() for s in self._slices_of(partition, incremental))
+        self._given_up.clear()
+        # Accounts take turns, so that slices read ahead spread over the accounts' separate Twilio limits.
+        # Each account's own slices stay in order, as its cursor needs.
+        slices = interleave(list(self._slices_of(partition, incremental)) for partition in self._partitions())
         yield from self._pipeline.run_ahead(slices, _slice_key, lambda s: self._records_of(s, incremental))
         if self._failures:
             # After the last slice, so that every other list was read and checkpointed first. Transient only
@@ -250,6 +254,12 @@ class TwilioStream(HttpStream, CheckpointMixin):
 
     # --- requests -------------------------------------------------------------------------------------
 
+    def request_kwargs(
+        self, stream_state: Any = None, stream_slice: Any = None, next_page_token: Any = None
+    ) -> Mapping[str, Any]:
+        # Twilio's lists never redirect; following one could take a request (without credentials) elsewhere.
+        return {"allow_redirects": False}
+
     def path(self, *, stream_state: Any = None, stream_slice: Any = None, next_page_token: Any = None) -> str:
         if next_page_token:
             return next_page_token[NEXT_URL]
@@ -311,6 +321,9 @@ class TwilioStream(HttpStream, CheckpointMixin):
                 f"Stream {self.name}: could not read {describe_partition(stream_slice.partition)}: {self._failures[key][0]}"
             )
             return
+        account_sid = stream_slice.partition.get("account_sid")
+        if account_sid and self.context.accounts.is_refused(account_sid):
+            return  # nothing was read for it: its cursor stays where the last sync that could read it left it
         if incremental and "start" in stream_slice.cursor_slice:
             window_end = Window.from_slice(stream_slice.cursor_slice).end
             self._state.advance(partition_key(stream_slice.partition), min(window_end, self.context.now))
@@ -318,11 +331,24 @@ class TwilioStream(HttpStream, CheckpointMixin):
     def _records_of(self, stream_slice: StreamSlice, incremental: bool) -> Iterator[Record | Commit]:
         """A slice's records (and state commits), read where the caller runs: a worker or the CDK's thread."""
         account_sid = stream_slice.partition.get("account_sid")
-        if account_sid and self.context.accounts.is_refused(account_sid):
+        key = partition_key(stream_slice.partition)
+        if (account_sid and self.context.accounts.is_refused(account_sid)) or key in self._given_up:
             return iter(())
-        if self.parent:
-            return self._read_children(stream_slice, incremental)
-        return self._read_list(stream_slice, incremental)
+        records = (
+            self._read_children(stream_slice, incremental)
+            if self.parent
+            else self._read_list(stream_slice, incremental)
+        )
+        return self._giving_up_on_failure(records, key)
+
+    def _giving_up_on_failure(self, records: Iterator[Record | Commit], key: str) -> Iterator[Record | Commit]:
+        """Marks a list failed as soon as a worker gives up on it, so its later windows are not started."""
+        try:
+            yield from records
+        except AirbyteTracedException as error:
+            if error.failure_type != FailureType.config_error:
+                self._given_up.add(key)
+            raise
 
     def _read_list(self, stream_slice: StreamSlice, incremental: bool) -> Iterator[Record | Commit]:
         key = partition_key(stream_slice.partition)
@@ -413,6 +439,9 @@ class TwilioStream(HttpStream, CheckpointMixin):
                 failure_type=FailureType.system_error,
             )
         keep = self._window_test(stream_slice)
+        if stream_slice and SWEEP in stream_slice.cursor_slice and keep is not None:
+            records = [record for record in records if keep(record)]  # nulls are nulls unconverted: skip the rest early
+            keep = None
         account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
         convert = self.converter
         add_account = self.definition.add_account_sid

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from source_twilio import concurrency
-from source_twilio.concurrency import AccountLimiter, SlicePipeline, ordered_map
+from source_twilio.concurrency import AccountLimiter, SlicePipeline, interleave, ordered_map
 
 ACCOUNT = "AC" + "1" * 32
 
@@ -89,3 +89,7 @@ def test_given_consumer_stops_early_when_pipeline_closed_then_workers_finish():
     next(iter(pipeline.take(next(slices))))
     slices.close()
     pool.shutdown(wait=True, cancel_futures=True)  # returns: no worker is left blocked on a full queue
+
+
+def test_given_lists_of_different_lengths_when_interleaved_then_round_robin_keeping_each_order():
+    assert list(interleave([[1, 2, 3], [], ["a"], [10, 20]])) == [1, "a", 10, 2, 20, 3]
