@@ -7,9 +7,6 @@ sync 1's state with no change, then mutations (new and changed records, a new su
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -18,9 +15,6 @@ from typing import Any
 import pytest
 
 from integration_tests.connector_runner import (
-    MAIN,
-    ROOT,
-    Run,
     auth_token_config,
     catalog_for,
     emitted_keys,
@@ -28,7 +22,7 @@ from integration_tests.connector_runner import (
     run_connector,
 )
 from integration_tests.emulator import Dataset, DatasetOptions, serve
-from source_twilio.config import EMULATOR_URL_ENV
+from integration_tests.harness import run_until_killed
 from source_twilio.definitions import BY_NAME, STREAMS
 
 pytestmark = pytest.mark.e2e
@@ -195,7 +189,7 @@ def test_killed_sync_resumes_from_its_last_state_without_loss_and_few_repeats(tm
     with serve(dataset, latency_ms=5) as emulator:
         config = auth_token_config(dataset)
         catalog = catalog_for(INCREMENTAL, "incremental")
-        killed = _run_until_killed(emulator.url, tmp_path, config, catalog, after_records=4000)
+        killed = run_until_killed(emulator.url, tmp_path, config, catalog, state=None, after_records=4000)
         resumed = run_connector(
             "read", emulator.url, tmp_path, config=config, catalog=catalog, state=killed.final_states
         )
@@ -210,32 +204,3 @@ def test_killed_sync_resumes_from_its_last_state_without_loss_and_few_repeats(tm
     print(f"killed sync: {sum(len(r) for r in killed.records.values())} records, {len(killed.of_type('STATE'))} states; "
           f"resumed: {total} records; re-emitted: {repeated}")  # fmt: skip
     assert repeated <= 0.1 * sum(len(expected_keys(dataset, s)) for s in INCREMENTAL)
-
-
-def _run_until_killed(url: str, workdir, config, catalog, after_records: int) -> Run:
-    """Runs a sync and kills it (SIGKILL) at the first STATE message after `after_records` records."""
-    (workdir / "config.json").write_text(json.dumps(config))
-    (workdir / "catalog.json").write_text(json.dumps(catalog))
-    env = {**os.environ, EMULATOR_URL_ENV: url}
-    args = [
-        sys.executable,
-        str(MAIN),
-        "read",
-        "--config",
-        str(workdir / "config.json"),
-        "--catalog",
-        str(workdir / "catalog.json"),
-    ]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
-    lines, records = [], 0
-    assert process.stdout is not None
-    for line in process.stdout:
-        lines.append(line)
-        records += '"type":"RECORD"' in line
-        if records >= after_records and '"type":"STATE"' in line:
-            process.kill()
-            break
-    process.wait()
-    assert process.returncode < 0, "the sync ended before it could be killed"
-    messages = [json.loads(line) for line in lines if line.strip()]
-    return Run(process.returncode, messages, "".join(lines), "")
