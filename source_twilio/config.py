@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ MONITOR_BASE = "https://monitor.twilio.com"
 
 # Test-only: points both Twilio hosts at a local emulator. Never offered in the spec or the UI.
 EMULATOR_URL_ENV = "SOURCE_TWILIO_EMULATOR_URL"
+DEPLOYMENT_MODE_ENV = "DEPLOYMENT_MODE"  # "cloud" in Airbyte Cloud, where the CDK refuses plain http and private hosts
 
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 API_KEY_SID = re.compile(r"^SK[0-9a-fA-F]{32}$")
@@ -96,7 +98,7 @@ def _account_sid(value: Any) -> str:
         )
     if not ACCOUNT_SID.match(value):
         raise ConfigError(
-            f"account_sid {_shorten(value)!r} is not a Twilio Account SID: it must be AC followed by 32 hexadecimal "
+            f"account_sid {shown(value)} is not a Twilio Account SID: it must be AC followed by 32 hexadecimal "
             "characters (copy it from the Twilio Console dashboard)."
         )
     return value
@@ -122,7 +124,7 @@ def _credentials(config: Mapping[str, Any], account_sid: str) -> tuple[str, str,
             raise ConfigError("api_key_sid must be an API key SID: SK followed by 32 hexadecimal characters.")
         return "api_key", key_sid.strip(), _secret(secret, "api_key_secret")
     if auth_type != "auth_token":
-        raise ConfigError(f"credentials.auth_type must be 'auth_token' or 'api_key', not {_shorten(str(auth_type))!r}.")
+        raise ConfigError(f"credentials.auth_type must be 'auth_token' or 'api_key', not {shown(auth_type)}.")
     token = credentials.get("auth_token") or config.get("auth_token")
     if not token:
         raise ConfigError(
@@ -153,16 +155,16 @@ def _start_date(value: Any, now: datetime) -> datetime:
     parsed = parse_iso_datetime(value.strip())
     if parsed is None:
         raise ConfigError(
-            f"start_date {_shorten(value)!r} is not an ISO 8601 date or date-time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, "
+            f"start_date {shown(value)} is not an ISO 8601 date or date-time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, "
             "for example 2024-01-01T00:00:00Z."
         )
     if parsed > now:
         raise ConfigError(
-            f"start_date {value} is in the future (now is {now:%Y-%m-%dT%H:%M:%SZ}): choose a date in the past."
+            f"start_date {shown(value)} is in the future (now is {now:%Y-%m-%dT%H:%M:%SZ}): choose a date in the past."
         )
     if parsed < TWILIO_EPOCH:
         raise ConfigError(
-            f"start_date {value} is before 2008-01-01, earlier than any Twilio data: choose a later date."
+            f"start_date {shown(value)} is before 2008-01-01, earlier than any Twilio data: choose a later date."
         )
     return parsed
 
@@ -181,7 +183,7 @@ def _bounded_int(config: Mapping[str, Any], key: str, default: int, low: int, hi
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             value = int(value)
         else:
-            raise ConfigError(f"{key} must be a whole number from {low} to {high}, got {_shorten(str(value))!r}.")
+            raise ConfigError(f"{key} must be a whole number from {low} to {high}, got {shown(value)}.")
     if not low <= value <= high:
         raise ConfigError(f"{key} must be from {low} to {high}, got {value}.")
     return value
@@ -191,11 +193,34 @@ def _hosts() -> tuple[str, str]:
     override = os.environ.get(EMULATOR_URL_ENV)
     if not override:
         return API_BASE, MONITOR_BASE
+    if os.environ.get(DEPLOYMENT_MODE_ENV, "").strip().lower() == "cloud":
+        raise ConfigError(
+            f"{EMULATOR_URL_ENV} is set, but it is for tests against the local emulator only and is refused in "
+            f"Airbyte Cloud ({DEPLOYMENT_MODE_ENV}=cloud): unset it."
+        )
     parts = urlsplit(override)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-        raise ConfigError(f"{EMULATOR_URL_ENV} must be a base URL such as http://127.0.0.1:8080, got {override!r}.")
+        raise ConfigError(
+            f"{EMULATOR_URL_ENV} must be a base URL such as http://127.0.0.1:8080, got {shown(override)}."
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"{EMULATOR_URL_ENV} points at {parts.hostname} over plain http: credentials go over plain http only to a "
+            "loopback address (127.0.0.1, ::1, localhost), where the test emulator runs; use https for any other host."
+        )
     base = f"{parts.scheme}://{parts.netloc}"
     return base, base
+
+
+def _is_loopback(hostname: str | None) -> bool:
+    if not hostname:
+        return False
+    if hostname.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def _origin(url: str) -> str:
@@ -203,5 +228,13 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def _shorten(value: str, limit: int = 40) -> str:
-    return value if len(value) <= limit else value[:limit] + "..."
+SECRET_LIKE = re.compile(r"[0-9A-Za-z]{12,}")  # tokens, key secrets and SIDs are long runs of letters and digits
+
+
+def shown(value: Any) -> str:
+    """A rejected value as a message quotes it: in full only if it cannot be a secret (an Auth Token pasted into the
+    wrong field, say); otherwise its first two characters and its length."""
+    text = str(value)
+    if len(text) <= 40 and not SECRET_LIKE.search(text):
+        return repr(value) if isinstance(value, str) else text
+    return f"'{text[:2]}...' ({len(text)} characters)"

@@ -36,7 +36,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from source_twilio.config import TwilioConfig
+from source_twilio.config import TwilioConfig, shown
 from source_twilio.definitions import BY_NAME
 from source_twilio.state import StreamState
 
@@ -117,13 +117,13 @@ def _describe_spec_error(error: ValidationError) -> str:
         )
     if error.validator == "type":
         return f"{where} must be of type {error.validator_value}, not {_json_type(error.instance)}."
-    shown = "" if schema.get("airbyte_secret") else f" {_shorten(repr(error.instance))}"
+    quoted = "" if schema.get("airbyte_secret") else f" {shown(error.instance)}"
     if error.validator == "pattern":
         form = schema.get("pattern_descriptor") or schema.get("pattern")
-        return f"{where}{shown} does not have the expected form: {form}."
+        return f"{where}{quoted} does not have the expected form: {form}."
     if error.validator in ("minimum", "maximum"):
-        return f"{where} must be from {schema.get('minimum')} to {schema.get('maximum')}, got{shown}."
-    return f"{where}{shown} is not accepted by the connector's specification ({error.validator} {error.validator_value!r})."
+        return f"{where} must be from {schema.get('minimum')} to {schema.get('maximum')}, got{quoted}."
+    return f"{where}{quoted} is not accepted by the connector's specification ({error.validator} {error.validator_value!r})."
 
 
 def _json_type(value: Any) -> str:

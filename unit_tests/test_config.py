@@ -93,3 +93,57 @@ def test_given_no_emulator_variable_when_parsed_then_only_twilio_hosts(monkeypat
         "https://api.twilio.com",
         "https://monitor.twilio.com",
     }
+
+
+# --- values that could be secrets are never echoed ------------------------------------------------------------
+
+SECRET_LOOKING = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"  # an Auth Token pasted into the wrong field
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"account_sid": SECRET_LOOKING, "auth_token": TOKEN},
+        {"account_sid": SID, "auth_token": TOKEN, "start_date": SECRET_LOOKING},
+        {"account_sid": SID, "auth_token": TOKEN, "lookback_window": SECRET_LOOKING},
+        {"account_sid": SID, "auth_token": TOKEN, "num_workers": SECRET_LOOKING},
+        {"account_sid": SID, "credentials": {"auth_type": SECRET_LOOKING}},
+        {
+            "account_sid": SID,
+            "credentials": {"auth_type": "api_key", "api_key_sid": SECRET_LOOKING, "api_key_secret": "x" * 32},
+        },
+    ],
+    ids=["account_sid", "start_date", "lookback_window", "num_workers", "auth_type", "api_key_sid"],
+)
+def test_given_a_secret_pasted_into_the_wrong_field_when_parsed_then_at_most_two_characters_are_shown(config):
+    with pytest.raises(ConfigError) as raised:
+        TwilioConfig.from_mapping(config, now=NOW)
+    assert SECRET_LOOKING[:3] not in raised.value.message, raised.value.message
+
+
+# --- the emulator override: test-only, and never a way to send credentials elsewhere --------------------------
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8555", "http://localhost:8555", "http://[::1]:8555"])
+def test_given_emulator_variable_on_loopback_when_parsed_then_plain_http_is_accepted(monkeypatch, url):
+    monkeypatch.setenv(EMULATOR_URL_ENV, url)
+    monkeypatch.delenv("DEPLOYMENT_MODE", raising=False)
+    assert parse(account_sid=SID, auth_token=TOKEN).api_base == url
+
+
+@pytest.mark.parametrize("url", ["http://twilio.example.com", "http://10.0.0.5:8080", "http://127.0.0.1.example.com"])
+def test_given_emulator_variable_with_plain_http_beyond_loopback_when_parsed_then_refused(monkeypatch, url):
+    monkeypatch.setenv(EMULATOR_URL_ENV, url)
+    monkeypatch.delenv("DEPLOYMENT_MODE", raising=False)
+    with pytest.raises(ConfigError) as raised:
+        parse(account_sid=SID, auth_token=TOKEN)
+    assert EMULATOR_URL_ENV in raised.value.message and "loopback" in raised.value.message
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8555", "https://emulator.example.com"])
+def test_given_emulator_variable_in_cloud_mode_when_parsed_then_refused(monkeypatch, url):
+    monkeypatch.setenv(EMULATOR_URL_ENV, url)
+    monkeypatch.setenv("DEPLOYMENT_MODE", "cloud")
+    with pytest.raises(ConfigError) as raised:
+        parse(account_sid=SID, auth_token=TOKEN)
+    assert EMULATOR_URL_ENV in raised.value.message and "cloud" in raised.value.message
