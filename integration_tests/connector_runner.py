@@ -164,7 +164,10 @@ def expected_keys(dataset: Dataset, stream: str, now: datetime | None = None) ->
     readable = readable_accounts(dataset)
     definition = BY_NAME[stream]
     keys = set()
-    messages_kept = {i.record["sid"] for i in dataset.items("messages") if _message_reachable(i.record, now)}
+    retention_days = dataset.options.message_retention_days
+    messages_kept = {
+        i.record["sid"] for i in dataset.items("messages") if _message_reachable(i.record, now, retention_days)
+    }
     for item in dataset.items(stream):
         record = item.record
         if stream != "accounts" and item.account_sid not in readable:
@@ -195,9 +198,10 @@ def readable_accounts(dataset: Dataset) -> set[str]:
     return {i.record["sid"] for i in dataset.items("accounts") if i.record["status"] == "active"}
 
 
-def _message_reachable(record: Mapping[str, Any], now: datetime) -> bool:
+def _message_reachable(record: Mapping[str, Any], now: datetime, retention_days: int) -> bool:
+    """Within the account's message retention (``DatasetOptions.message_retention_days``, 7 to 400 days)."""
     moment = _instant(record.get("date_sent")) or _instant(record["date_created"])
-    return moment >= now - timedelta(days=400)
+    return moment >= now - timedelta(days=retention_days)
 
 
 _LIVE = {"init", "in-progress"}

@@ -7,13 +7,14 @@
         ...  # point the client at emulator.url with ds.credentials
     ds.items("messages")  # what the emulator holds, to compare with what a client read
     ds.mutate()           # new and changed records "now", for incremental syncs
+    ds.mutate(visible_after=60); ds.reveal()  # ... listed only a minute later (eventual consistency)
 
 Run it as a process with ``python -m integration_tests.emulator --help``.
 """
 
 from .data import STREAMS, Dataset, DatasetOptions
-from .faults import Faults
+from .faults import Faults, PersistentFault
 from .server import Emulator, serve
 from .store import Item
 
-__all__ = ["STREAMS", "Dataset", "DatasetOptions", "Emulator", "Faults", "Item", "serve"]
+__all__ = ["STREAMS", "Dataset", "DatasetOptions", "Emulator", "Faults", "Item", "PersistentFault", "serve"]

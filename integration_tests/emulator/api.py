@@ -14,16 +14,23 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from .data import Dataset
+from .data import Dataset, DatasetOptions
 from .errors import ApiError, bad_request, not_found, unauthorized
 from .filters import Interval, Op, TimeParam, comparisons, interval_of
 from .generate import AVAILABLE_NUMBER_PATHS, AVAILABLE_NUMBER_STREAMS
-from .limits import ALERT_RESULT_LIMIT, ALERT_RETENTION_DAYS, MAX_CALL_SECONDS, MESSAGE_RETENTION_DAYS
+from .limits import ALERT_RESULT_LIMIT, ALERT_RETENTION_DAYS, MAX_CALL_SECONDS
 from .paging import PAGING_KEYS, list_envelope, meta_envelope, parse_paging, select_page
 from .store import Collection, Row
 from .timefmt import SECONDS_PER_DAY, day_start, iso_utc_offset, parse_usage_date
 
 RETENTION_MESSAGE = "Date range specified in query is partially or entirely outside of retention window of 400 days"
+"""Twilio's text, kept as it is whatever the account's retention: it does not tell a client the real setting."""
+UPPER_BOUNDS = ("inclusive", "exclusive")
+ALERT_LIMIT_MESSAGE = (
+    f"Your query matches more than {ALERT_RESULT_LIMIT:,} alerts and data is limited to {ALERT_RESULT_LIMIT:,} "
+    "results: narrow StartDate and EndDate"
+)
+"""Monitor's text, kept as it is when a test lowers the limit (it names Twilio's limit, not the emulator's)."""
 
 
 @dataclass(frozen=True)
@@ -45,12 +52,16 @@ class ApiResponse:
 
 @dataclass(frozen=True)
 class Retention:
-    """How far back a list reaches, and what a filter reaching further back gets."""
+    """How far back a list reaches (in days, per dataset options), and what a filter reaching further back gets."""
 
-    days: int
+    days: Callable[[DatasetOptions], int]
     keys: frozenset[str]
     code: int
     message: str
+
+
+def _message_retention(options: DatasetOptions) -> int:
+    return options.message_retention_days
 
 
 @dataclass(frozen=True)
@@ -66,13 +77,13 @@ class ListSpec:
 
 
 MESSAGE_RETENTION = Retention(
-    MESSAGE_RETENTION_DAYS, frozenset({"DateSent>", "DateSent<", "DateSent"}), 20004, RETENTION_MESSAGE
+    _message_retention, frozenset({"DateSent>", "DateSent<", "DateSent"}), 20004, RETENTION_MESSAGE
 )
 MEDIA_RETENTION = Retention(
-    MESSAGE_RETENTION_DAYS, frozenset({"DateCreated>", "DateCreated<", "DateCreated"}), 20004, RETENTION_MESSAGE
+    _message_retention, frozenset({"DateCreated>", "DateCreated<", "DateCreated"}), 20004, RETENTION_MESSAGE
 )
 ALERT_RETENTION = Retention(
-    ALERT_RETENTION_DAYS,
+    lambda _: ALERT_RETENTION_DAYS,
     frozenset({"StartDate", "EndDate"}),
     20001,
     f"StartDate and EndDate must be within the last {ALERT_RETENTION_DAYS} days: "
@@ -203,10 +214,22 @@ class Principal:
 
 
 class TwilioApi:
-    """Answers 2010-04-01 and Monitor v1 requests from a dataset."""
+    """Answers 2010-04-01 and Monitor v1 requests from a dataset.
 
-    def __init__(self, dataset: Dataset) -> None:
+    ``upper_bounds="exclusive"`` reads every ``X<`` filter, usage ``EndDate`` and alerts ``EndDate`` as
+    strictly before (see ``filters.py``); ``alert_result_limit`` is Monitor's cap on matching alerts.
+    """
+
+    def __init__(
+        self, dataset: Dataset, *, upper_bounds: str = "inclusive", alert_result_limit: int = ALERT_RESULT_LIMIT
+    ) -> None:
+        if upper_bounds not in UPPER_BOUNDS:
+            raise ValueError(f"upper_bounds must be one of {', '.join(UPPER_BOUNDS)}, got {upper_bounds!r}")
+        if alert_result_limit < 1:
+            raise ValueError("alert_result_limit must be at least 1")
         self.dataset = dataset
+        self.exclusive_upper = upper_bounds == "exclusive"
+        self.alert_result_limit = alert_result_limit
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         try:
@@ -216,6 +239,7 @@ class TwilioApi:
                 raise ApiError(405, 20004, "Method not allowed")
             handler: Callable[..., ApiResponse] = getattr(self, f"_{route}")
             with self.dataset.lock:
+                self.dataset.reveal_due()  # lagged writes whose time has come are listed from now on
                 return handler(request, principal, **match.groupdict())
         except ApiError as error:
             return ApiResponse(error.status, error.body, error.headers)
@@ -332,10 +356,12 @@ class TwilioApi:
             raise bad_request(f"Invalid StartDate or EndDate: {error}") from None
         if first is not None and last is not None and first > last:
             raise bad_request("StartDate must be on or before EndDate")
+        if last is not None and self.exclusive_upper:
+            last -= SECONDS_PER_DAY  # EndDate itself is left out
         include = query.get("IncludeSubaccounts", "true").lower()
         if include not in ("true", "false"):
             raise bad_request(f"IncludeSubaccounts must be true or false, got {query['IncludeSubaccounts']!r}")
-        accounts = self.dataset.collection("accounts", self.dataset.main_account_sid) or Collection()
+        accounts = self.dataset.collection("accounts", self.dataset.main_account_sid, visible_only=False)
         if last is not None and last < day_start(accounts.get(account).sort_epoch):
             raise not_found(request.path)  # Twilio has no usage before the account existed
         collection = self.dataset.usage_collection(account, include == "true")
@@ -358,7 +384,7 @@ class TwilioApi:
         return row
 
     def _floor(self, retention: Retention) -> int:
-        return self.dataset.clock() - retention.days * SECONDS_PER_DAY
+        return self.dataset.clock() - retention.days(self.dataset.options) * SECONDS_PER_DAY
 
     def _list(
         self,
@@ -375,7 +401,7 @@ class TwilioApi:
 
         ``extra`` filters further, ``span`` replaces the bisected sort range, ``opaque_tokens`` encodes
         page tokens in base64 (records without SIDs), ``monitor`` gives Monitor v1 semantics: the ``meta``
-        envelope and the 10,000-result cap.
+        envelope and the result cap (``alert_result_limit``).
         """
         query = _first_values(request.query)
         paging = parse_paging(query)
@@ -389,7 +415,7 @@ class TwilioApi:
             raw = query.get(param.key)
             if raw is None:
                 continue
-            window = interval_of(param, raw)
+            window = interval_of(param, raw, exclusive_upper=self.exclusive_upper)
             reaches_back = any(
                 bound is not None and floor is not None and bound < floor for bound in (window.lo, window.hi)
             )
@@ -411,11 +437,9 @@ class TwilioApi:
 
         if span is None:
             span = collection.span(sort_window.lo, sort_window.hi)
-        if monitor and len(collection.scan(*span, keep, ALERT_RESULT_LIMIT + 1)) > ALERT_RESULT_LIMIT:
-            raise bad_request(
-                f"Your query matches more than {ALERT_RESULT_LIMIT:,} alerts and data is limited to 10,000 results: "
-                "narrow StartDate and EndDate"
-            )
+        limit = self.alert_result_limit
+        if monitor and len(collection.scan(*span, keep, limit + 1)) > limit:
+            raise bad_request(ALERT_LIMIT_MESSAGE)
         page = select_page(collection, span, keep, paging, opaque=opaque_tokens)
         records = [row.record for row in page.rows]
         filters = [(key, value) for key, value in request.query if key not in PAGING_KEYS]

@@ -3,7 +3,8 @@
 :class:`Dataset` holds every record of every account (including what a client cannot reach:
 messages older than the retention window, suspended subaccounts) in per-scope
 :class:`~.store.Collection` objects, behind one lock. :meth:`Dataset.mutate` moves it forward in
-time the way a live account does.
+time the way a live account does; with ``visible_after`` its writes are listed only later (see
+``visibility.py``), while :meth:`Dataset.items` always gives the truth.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from decimal import Decimal
 from typing import Any
 
 from .generate import (
-    RECENT_SECONDS,
     USAGE_CATEGORIES,
     AccountGenerator,
     AccountHistory,
@@ -29,14 +29,22 @@ from .generate import (
     account_row,
     alert,
     alerts,
-    call_row,
-    message_row,
-    money,
     new_secret,
     new_sid,
 )
+from .limits import MESSAGE_RETENTION_DAYS, MIN_MESSAGE_RETENTION_DAYS
+from .mutation import (
+    SETTLING_CALL_STATUSES,
+    SETTLING_MESSAGE_STATUSES,
+    Changes,
+    recent_rows,
+    settle_call,
+    settle_message,
+    written_at,
+)
 from .store import Collection, Item, Row
 from .timefmt import SECONDS_PER_DAY, day_start, day_string, from_epoch, iso_z, rfc2822, to_epoch
+from .visibility import Scope, Visibility
 
 STREAMS = (
     "accounts",
@@ -64,15 +72,10 @@ STREAMS = (
 )
 """The 22 stream names :meth:`Dataset.items` knows."""
 
-SETTLING_MESSAGE_STATUSES = frozenset({"queued", "accepted", "scheduled", "sending", "sent", "delivered", "received"})
-"""Statuses of messages a mutation may move on (failures stay as they are)."""
-SETTLING_CALL_STATUSES = frozenset({"queued", "ringing", "in-progress", "completed"})
+ACCOUNT_STATUSES = ("active", "suspended", "closed")
 
 MAIN_ACCOUNT_AGE_DAYS = 1500
 MUTATION_ACCOUNT_AGE_DAYS = 500
-
-Scope = tuple[str, str | None]
-"""(account SID, parent id or None): where a collection hangs."""
 
 
 USAGE_VALUE_FIELDS = ("count", "count_unit", "usage", "usage_unit", "price", "price_unit")
@@ -83,7 +86,11 @@ class DatasetOptions:
     """What to generate. Everything is derived from ``seed`` and ``now``; sizes are per active account.
 
     ``now=None`` means the real current UTC time (whole seconds) when the dataset is built. The
-    dataset's clock then runs on from ``now`` in real time (see :meth:`Dataset.clock`).
+    dataset's clock then runs on from ``now`` in real time (see :meth:`Dataset.clock`), so a ``now``
+    that is the real time minus 120 s models a Twilio whose clock is 120 s behind the client's.
+
+    ``message_retention_days`` is the account's message retention (Twilio lets customers pick 7 to
+    400 days): older messages and their media are gone, and filters reaching further back get 20004.
     """
 
     seed: int = 1
@@ -107,6 +114,7 @@ class DatasetOptions:
     call_history_days: int = 1095
     usage_history_days: int = 450
     alert_history_days: int = 40
+    message_retention_days: int = MESSAGE_RETENTION_DAYS
     now: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -117,6 +125,10 @@ class DatasetOptions:
         sizes = {name: value for name, value in vars(self).items() if isinstance(value, int) and name != "seed"}
         if negative := [name for name, value in sizes.items() if value < 0]:
             raise ValueError(f"options must not be negative: {', '.join(negative)}")
+        if not MIN_MESSAGE_RETENTION_DAYS <= self.message_retention_days <= MESSAGE_RETENTION_DAYS:
+            raise ValueError(
+                f"message_retention_days must be between {MIN_MESSAGE_RETENTION_DAYS} and {MESSAGE_RETENTION_DAYS}"
+            )
 
 
 @dataclass(frozen=True)
@@ -129,7 +141,9 @@ class _Identity:
 class Dataset:
     """Every record the emulator serves, generated deterministically from :class:`DatasetOptions`.
 
-    Thread-safe: the server and :meth:`mutate` take :attr:`lock` around reads and writes.
+    Thread-safe: the server and :meth:`mutate` take :attr:`lock` around reads and writes. Lists are
+    served from the *visible* state, which trails the truth while writes of a lagged :meth:`mutate`
+    are pending.
     """
 
     def __init__(self, options: DatasetOptions | None = None) -> None:
@@ -143,6 +157,8 @@ class Dataset:
         self.version = 0
         self._mutations = 0
         self._collections: dict[str, dict[Scope, Collection]] = {stream: {} for stream in STREAMS}
+        self._visibility = Visibility(self._collections)
+        self._write_due: float | None = None  # when what is written now gets listed; None: at once
         self._generators: dict[str, AccountGenerator] = {}
         self._account_order: list[str] = []
         self._usage_cache: tuple[int, Collection] | None = None
@@ -200,8 +216,12 @@ class Dataset:
                 "subaccount_auth_tokens": {record["sid"]: record["auth_token"] for record in subaccounts},
             }
 
-    def items(self, stream: str) -> list[Item]:
+    def items(self, stream: str, visible_only: bool = False) -> list[Item]:
         """Every record of ``stream`` the emulator holds, reachable or not, account by account.
+
+        This is the truth, pending writes included: what Twilio holds and a client must eventually
+        read. ``visible_only=True`` gives what lists show now instead (pending writes left out, or in
+        their previous version); either way records past retention or of suspended accounts are kept.
 
         Records appear exactly as served, except usage records: their ``as_of`` is the build (or
         mutation) time rather than the request time, and the main account's own records are given
@@ -210,10 +230,40 @@ class Dataset:
         if stream not in self._collections:
             raise KeyError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
         with self.lock:
+            if visible_only:
+                self.reveal_due()
+                scopes = self._visibility.scopes(stream)
+            else:
+                scopes = list(self._collections[stream].items())
             by_account: dict[str, list[Item]] = {sid: [] for sid in self._account_order}
-            for (account_sid, _), collection in self._collections[stream].items():
+            for (account_sid, _), collection in scopes:
                 by_account.setdefault(account_sid, []).extend(row.item for row in collection)
             return [item for items in by_account.values() for item in items]
+
+    @property
+    def pending(self) -> int:
+        """How many written rows lists do not show (in their latest version) yet."""
+        with self.lock:
+            return self._visibility.pending
+
+    def reveal_due(self) -> int:
+        """List every pending write whose time (mutation time + ``visible_after``) has come.
+
+        The server calls this at the start of each request; returns how many rows became visible.
+        """
+        with self.lock:
+            revealed = self._visibility.reveal_due(self.clock())
+            if revealed:
+                self.version += 1
+            return revealed
+
+    def reveal(self) -> int:
+        """List every pending write at once, however long its lag; returns how many rows that was."""
+        with self.lock:
+            revealed = self._visibility.reveal_all()
+            if revealed:
+                self.version += 1
+            return revealed
 
     # ----- lookups for the server (call with the lock held) -----
 
@@ -221,7 +271,12 @@ class Dataset:
         row = self._collections["accounts"][(self.main_account_sid, None)].get(sid)
         return None if row is None else row.record
 
-    def collection(self, stream: str, account_sid: str, parent: str | None = None) -> Collection | None:
+    def collection(
+        self, stream: str, account_sid: str, parent: str | None = None, *, visible_only: bool = True
+    ) -> Collection | None:
+        """What lists show of one scope (``visible_only=False``: the truth, pending writes included)."""
+        if visible_only:
+            return self._visibility.shown(stream, (account_sid, parent))
         return self._collections[stream].get((account_sid, parent))
 
     def usage_collection(self, account_sid: str, include_subaccounts: bool) -> Collection:
@@ -285,7 +340,11 @@ class Dataset:
             for row in rows:
                 grouped.setdefault(row.item.parent, []).append(row)
             for parent, group in grouped.items():
-                self._collections[stream][(account_sid, parent)] = Collection(group)
+                self._write(stream, (account_sid, parent), *group)
+
+    def _write(self, stream: str, scope: Scope, *rows: Row) -> None:
+        """Add or replace rows; listed at once, or from ``_write_due`` on inside a lagged mutation."""
+        self._visibility.put(stream, scope, rows, self._write_due)
 
     def _sum_usage(self) -> Collection:
         main_sid = self.main_account_sid
@@ -318,7 +377,7 @@ class Dataset:
 
     # ----- mutations -----
 
-    def mutate(self) -> dict[str, Any]:
+    def mutate(self, visible_after: float | None = None) -> dict[str, Any]:
         """Move the dataset forward to :meth:`clock` the way a live account changes.
 
         For every active account: adds 5 messages (2 with media) and 4 calls created in the last
@@ -328,149 +387,128 @@ class Dataset:
         the new completed calls and today's usage. Adds 2 alerts to the main account and a new
         active subaccount with its own history (messages and calls going back more than a year).
 
-        Returns ``{"mutation", "time", "epoch", "new_account_sid", "new": {stream: [ids]},
-        "changed": {stream: [ids]}, "counts": {"new": {...}, "changed": {...}}}``; ids are SIDs,
-        call SIDs for participants and ``account/date/category`` for usage records.
+        ``visible_after`` (seconds) models Twilio's eventually consistent lists: everything this
+        mutation adds or changes, the new subaccount included, is pending. Lists keep serving the
+        previous state (new rows absent, changed rows in their old version) until the clock reaches
+        the mutation time + ``visible_after``, or :meth:`reveal` is called; :meth:`items` shows the
+        truth throughout. ``None`` lists everything at once.
+
+        Returns ``{"mutation", "time", "epoch", "visible_after", "new_account_sid", "new": {stream:
+        [ids]}, "changed": {stream: [ids]}, "counts": {"new": {...}, "changed": {...}}}``; ids are
+        SIDs, call SIDs for participants and ``account/date/category`` for usage records.
         """
+        if visible_after is not None and visible_after < 0:
+            raise ValueError("visible_after must not be negative")
         with self.lock:
+            self.reveal_due()  # what came due before this write is listed in its pre-mutation version
             self._mutations += 1
             now = self.clock()
             rng = FastRandom(f"{self.options.seed}/mutation{self._mutations}")
-            changes = _Changes()
-            for account_sid in self._active_accounts():
-                self._mutate_account(account_sid, now, rng, changes)
-            main_alerts = self._collections["alerts"][(self.main_account_sid, None)]
-            for _ in range(2):
-                row = _written_at(alert(rng, self.main_account_sid, now - rng.randint(0, 30), now), now)
-                main_alerts.add(row)
-                changes.new("alerts", row.ident)
-            with _gc_paused():
-                new_account_sid = self._add_subaccount(now, changes)
+            changes = Changes()
+            self._write_due = None if visible_after is None else now + visible_after
+            try:
+                for account_sid in self._active_accounts():
+                    self._mutate_account(account_sid, now, rng, changes)
+                for _ in range(2):
+                    row = written_at(alert(rng, self.main_account_sid, now - rng.randint(0, 30), now), now)
+                    self._write("alerts", (self.main_account_sid, None), row)
+                    changes.new("alerts", row.ident)
+                with _gc_paused():
+                    new_account_sid = self._add_subaccount(now, changes)
+            finally:
+                self._write_due = None
             self.version += 1
             return {
                 "mutation": self._mutations,
                 "time": iso_z(now),
                 "epoch": now,
+                "visible_after": visible_after,
                 "new_account_sid": new_account_sid,
                 **changes.summary(),
             }
 
+    def set_account_status(self, sid: str, status: str) -> dict[str, Any]:
+        """Suspend, reactivate or close a subaccount now, as its owner may at any time.
+
+        The new status is listed at once (even while writes of a lagged mutation are pending) and
+        ``date_updated`` becomes :meth:`clock`; a suspended or closed account's resources then answer
+        401/20003. Closing is final on Twilio, so a closed account cannot be reopened. Returns the
+        new account record; ``KeyError`` for an unknown SID, ``ValueError`` for anything not allowed.
+        """
+        if status not in ACCOUNT_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(ACCOUNT_STATUSES)}, got {status!r}")
+        with self.lock:
+            scope = (self.main_account_sid, None)
+            row = self._collections["accounts"][scope].get(sid)
+            if row is None:
+                raise KeyError(f"no account {sid!r}")
+            if sid == self.main_account_sid:
+                raise ValueError("the main account's status cannot be changed: only subaccounts'")
+            if row.record["status"] == "closed" and status != "closed":
+                raise ValueError(f"{sid} is closed: a closed account cannot be reopened")
+            record = dict(row.record, status=status, date_updated=rfc2822(self.clock()))
+            self._visibility.put(
+                "accounts", scope, [Row(Item(sid, record), row.ident, row.sort_epoch, row.times)], None
+            )
+            self.version += 1
+            return record
+
     def _active_accounts(self) -> list[str]:
         return [sid for sid in self._account_order if self.account(sid)["status"] == "active"]
 
-    def _mutate_account(self, account_sid: str, now: int, rng: random.Random, changes: _Changes) -> None:
+    def _mutate_account(self, account_sid: str, now: int, rng: random.Random, changes: Changes) -> None:
         generator = self._generators[account_sid]
-        messages = self._collections["messages"].setdefault((account_sid, None), Collection())
-        calls = self._collections["calls"].setdefault((account_sid, None), Collection())
-        recent_messages = self._recent(messages, now, rng, 4, SETTLING_MESSAGE_STATUSES)
-        recent_calls = self._recent(calls, now, rng, 3, SETTLING_CALL_STATUSES)
-        changed_messages = [self._settle_message(row, now, rng) for row in recent_messages]
-        changed_calls = [self._settle_call(row, now, rng) for row in recent_calls]
-        for row in changed_messages:
-            messages.replace(row)
-            changes.changed("messages", row.ident)
-        for row in changed_calls:
-            calls.replace(row)
-            changes.changed("calls", row.ident)
+        scope = (account_sid, None)
+        messages = self.collection("messages", account_sid, visible_only=False) or Collection()
+        calls = self.collection("calls", account_sid, visible_only=False) or Collection()
+        recent_messages = recent_rows(messages, now, rng, 4, SETTLING_MESSAGE_STATUSES)
+        recent_calls = recent_rows(calls, now, rng, 3, SETTLING_CALL_STATUSES)
+        changed_messages = [settle_message(row, now, rng) for row in recent_messages]
+        changed_calls = [settle_call(row, now, rng) for row in recent_calls]
+        self._write("messages", scope, *changed_messages)
+        changes.changed("messages", *(row.ident for row in changed_messages))
+        self._write("calls", scope, *changed_calls)
+        changes.changed("calls", *(row.ident for row in changed_calls))
 
         texts = mms = 0
         for status, num_media in (("delivered", 2), ("queued", 0), ("sent", 1), ("received", 0), (None, 0)):
             row, media = generator.message(rng, now - rng.randint(0, 50), now=now, status=status, num_media=num_media)
-            row, media = _written_at(row, now), [_written_at(m, now) for m in media]
-            messages.add(row)
+            row, media = written_at(row, now), [written_at(m, now) for m in media]
+            self._write("messages", scope, row)
             changes.new("messages", row.ident)
             if media:
-                self._collections["message_media"][(account_sid, row.ident)] = Collection(media)
+                self._write("message_media", (account_sid, row.ident), *media)
                 changes.new("message_media", *(m.ident for m in media))
             mms, texts = (mms + 1, texts) if num_media else (mms, texts + 1)
 
         completed_calls = []
         for status in ("completed", "completed", "in-progress", "queued"):
             created = now - (rng.randint(120, 900) if status == "completed" else rng.randint(0, 60))
-            row = _written_at(generator.call(rng, created, now=now, status=status), now)
-            calls.add(row)
+            row = written_at(generator.call(rng, created, now=now, status=status), now)
+            self._write("calls", scope, row)
             changes.new("calls", row.ident)
             if status == "completed":
                 completed_calls.append(row)
 
         conference, participants = generator.conference(rng, now - rng.randint(0, 120), now=now, status="in-progress")
-        conference, participants = _written_at(conference, now), [_written_at(p, now) for p in participants]
-        self._collections["conferences"].setdefault((account_sid, None), Collection()).add(conference)
-        self._collections["conference_participants"][(account_sid, conference.ident)] = Collection(participants)
+        conference, participants = written_at(conference, now), [written_at(p, now) for p in participants]
+        self._write("conferences", scope, conference)
+        self._write("conference_participants", (account_sid, conference.ident), *participants)
         changes.new("conferences", conference.ident)
         changes.new("conference_participants", *(p.ident for p in participants))
 
-        recordings = self._collections["recordings"].setdefault((account_sid, None), Collection())
         for call in completed_calls:
-            row = _written_at(generator.recording(rng, call), now)
-            recordings.add(row)
+            row = written_at(generator.recording(rng, call), now)
+            self._write("recordings", scope, row)
             changes.new("recordings", row.ident)
 
         minutes = sum(math.ceil(int(call.record["duration"]) / 60) for call in completed_calls)
         added = {"sms": (texts, texts), "mms": (mms, mms), "calls": (len(completed_calls), minutes)}
         self._add_usage_today(account_sid, now, added, changes)
 
-    def _recent(
-        self, collection: Collection, now: int, rng: random.Random, limit: int, statuses: frozenset[str]
-    ) -> list[Row]:
-        """Up to ``limit`` rows created in the last two hours with one of ``statuses``, unpriced ones first."""
-        start, end = collection.span(now - RECENT_SECONDS, None)
-        candidates = [
-            row
-            for row in collection.rows[start:end]
-            if row.times["date_created"] >= now - RECENT_SECONDS and row.record["status"] in statuses
-        ]
-        candidates.sort(key=lambda row: row.ident)
-        rng.shuffle(candidates)
-        candidates.sort(key=lambda row: row.record["price"] is not None)
-        return candidates[:limit]
-
-    def _settle_message(self, row: Row, now: int, rng: random.Random) -> Row:
-        record = dict(row.record)
-        date_sent = row.times["date_sent"]
-        if record["status"] in ("queued", "accepted", "scheduled", "sending", "sent"):
-            record["status"] = "delivered" if rng.random() < 0.85 else "undelivered"
-            if record["status"] == "undelivered":
-                record["error_code"], record["error_message"] = 30003, "Unreachable destination handset"
-        if date_sent is None:
-            date_sent = now
-            record["date_sent"] = rfc2822(now)
-        if record["price"] is None:
-            per_message = Decimal("0.0200") if record["num_media"] != "0" else Decimal("0.0079")
-            record["price"] = money(per_message * int(record["num_segments"]))
-        else:
-            record["price"] = money(abs(Decimal(record["price"])) + Decimal("0.0005"))
-        record["date_updated"] = rfc2822(now)
-        return message_row(Item(row.item.account_sid, record), row.times["date_created"], date_sent)
-
-    def _settle_call(self, row: Row, now: int, rng: random.Random) -> Row:
-        record = dict(row.record)
-        created = row.times["date_created"]
-        start, end = row.times["start_time"], row.times["end_time"]
-        if start is None:
-            start = max(created, min(now - 1, created + rng.randint(1, 20)))
-        if end is None or record["status"] != "completed":
-            end = start + max(1, min(rng.randint(10, 300), now - start))
-            record["status"] = "completed"
-        duration = end - start
-        per_minute = Decimal("0.0085") if record["direction"] == "inbound" else Decimal("0.0140")
-        price = per_minute * math.ceil(max(duration, 1) / 60)
-        if record["price"] is not None:
-            price += Decimal("0.0010")
-        record.update(
-            start_time=rfc2822(start),
-            end_time=rfc2822(end),
-            duration=str(duration),
-            price=money(price),
-            date_updated=rfc2822(now),
-        )
-        return call_row(Item(row.item.account_sid, record), created, start, end)
-
-    def _add_usage_today(
-        self, account_sid: str, now: int, added: dict[str, tuple[int, int]], changes: _Changes
-    ) -> None:
+    def _add_usage_today(self, account_sid: str, now: int, added: dict[str, tuple[int, int]], changes: Changes) -> None:
         generator = self._generators[account_sid]
-        usage = self._collections["usage_records"].setdefault((account_sid, None), Collection())
+        usage = self.collection("usage_records", account_sid, visible_only=False) or Collection()
         today = day_start(now)
         date = day_string(today)
         amounts = {"phonenumbers": (len(generator.numbers), len(generator.numbers))}
@@ -483,23 +521,21 @@ class Dataset:
             amounts[name] = (old_count + count, old_used + used)
         for row in generator.usage_day(today, amounts, now):
             label = f"{account_sid}/{date}/{row.record['category']}"
-            if usage.get(row.ident) is None:
-                usage.add(row)
+            previous = usage.get(row.ident)
+            self._write("usage_records", (account_sid, None), row)
+            if previous is None:
                 changes.new("usage_records", label)
-            else:
-                previous = usage.get(row.ident).record
-                usage.replace(row)
-                if any(previous.get(name) != row.record.get(name) for name in USAGE_VALUE_FIELDS):
-                    changes.changed("usage_records", label)  # as_of alone moving is not a change
+            elif any(previous.record.get(name) != row.record.get(name) for name in USAGE_VALUE_FIELDS):
+                changes.changed("usage_records", label)  # as_of alone moving is not a change
 
-    def _add_subaccount(self, now: int, changes: _Changes) -> str:
+    def _add_subaccount(self, now: int, changes: Changes) -> str:
         index = len(self._account_order)
         identity = self._identity(index, now - MUTATION_ACCOUNT_AGE_DAYS * SECONDS_PER_DAY)
         main_sid = self.main_account_sid
         record_row = account_row(
             identity.sid, identity.auth_token, main_sid, f"Subaccount {index}", "active", identity.created, now
         )
-        self._collections["accounts"][(main_sid, None)].add(record_row)
+        self._write("accounts", (main_sid, None), record_row)
         self._account_order.append(identity.sid)
         generator = AccountGenerator(self.options.seed, f"account{index}", identity.sid, identity.created)
         options = replace(
@@ -519,18 +555,6 @@ class Dataset:
         return identity.sid
 
 
-def _written_at(row: Row, now: int) -> Row:
-    """The row as written by the mutation at ``now``: whatever its timeline, Twilio stamps
-    ``date_updated`` with the moment of the write, which is what makes the change visible to a
-    connector that synced before it."""
-    if "date_updated" not in row.record:
-        return row
-    record = dict(row.record)
-    record["date_updated"] = iso_z(now) if "T" in (row.record.get("date_updated") or "") else rfc2822(now)
-    times = {**row.times, "date_updated": now} if "date_updated" in row.times else row.times
-    return Row(Item(row.item.account_sid, record, row.item.parent), row.ident, row.sort_epoch, times)
-
-
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """Building means allocating many small dicts that all stay alive: cyclic GC passes only cost time."""
@@ -541,27 +565,3 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-class _Changes:
-    """Idents of what one mutation added and changed, per stream."""
-
-    def __init__(self) -> None:
-        self._new: dict[str, list[str]] = {}
-        self._changed: dict[str, list[str]] = {}
-
-    def new(self, stream: str, *idents: str) -> None:
-        self._new.setdefault(stream, []).extend(idents)
-
-    def changed(self, stream: str, *idents: str) -> None:
-        self._changed.setdefault(stream, []).extend(idents)
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "new": self._new,
-            "changed": self._changed,
-            "counts": {
-                "new": {stream: len(idents) for stream, idents in self._new.items()},
-                "changed": {stream: len(idents) for stream, idents in self._changed.items()},
-            },
-        }

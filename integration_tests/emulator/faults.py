@@ -1,8 +1,9 @@
 """Fault injection: what goes wrong with a request, decided by a seeded RNG so runs repeat.
 
 Each API request draws one number; the probabilities are stacked in a fixed order, so faults
-are mutually exclusive and their rates add up (they must total at most 1). Control endpoints
-(``/_emulator/*``) never see faults.
+are mutually exclusive and their rates add up (they must total at most 1). Persistent faults are
+not drawn: a request a :class:`PersistentFault` rule matches always gets that rule's error. Control
+endpoints (``/_emulator/*``) never see faults.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import random
 import re
 import threading
 from dataclasses import dataclass, fields
+from urllib.parse import unquote_plus
 
 
 class Fault(enum.Enum):
     NONE = "none"
-    PERSISTENT_500 = "persistent_500"
+    PERSISTENT = "persistent"
     THROTTLE_429 = "429"
     SERVER_ERROR_500 = "500"
     UNAVAILABLE_503 = "503"
@@ -25,6 +27,67 @@ class Fault(enum.Enum):
     SLOW = "slow"
     TRANSIENT_401 = "transient_401"
     HTML = "html"
+
+
+INTERNAL_ERROR = "An internal server error has occurred"
+
+TWILIO_MESSAGES = {
+    20001: "Bad request",
+    20003: "Authenticate",
+    20403: "403 Forbidden",
+    20404: "The requested resource was not found",
+    20429: "Too Many Requests",
+    20500: INTERNAL_ERROR,
+    20503: "Service Unavailable",
+}
+"""The usual message of a Twilio error code, for rules given without one (the command line); other
+codes get ``Bad request`` (4xx) or the internal-error text (5xx)."""
+
+
+@dataclass(frozen=True)
+class PersistentFault:
+    """A request Twilio keeps refusing the same way: e.g. one account's token revoked for one query.
+
+    ``path`` is a regex searched in the request path; ``query`` (optional) one searched in the raw
+    query string, URL-decoded (``DateSent>=2026-05-01``, spaces for ``+``). A matching request gets the
+    Twilio JSON error ``{"code": code, "message": message, "status": status, ...}`` with that status.
+    """
+
+    path: str
+    query: str | None = None
+    status: int = 500
+    code: int = 20500
+    message: str = INTERNAL_ERROR
+
+    def __post_init__(self) -> None:
+        re.compile(self.path)
+        if self.query is not None:
+            re.compile(self.query)
+        if not 400 <= self.status <= 599:
+            raise ValueError(f"a persistent fault answers an error status (400..599), not {self.status}")
+
+    @classmethod
+    def parse(cls, text: str) -> PersistentFault:
+        """``STATUS:CODE:PATH_REGEX[?QUERY_REGEX]``, as the command line takes it.
+
+        The first ``?`` not written ``\\?`` or ``(?`` splits the path regex from the query regex, so a
+        ``?`` quantifier cannot appear in the path regex (paths hold no ``?`` anyway). The message is
+        the code's usual one (``Authenticate`` for 20003).
+        """
+        try:
+            status, code, rest = text.split(":", 2)
+            status_number, code_number = int(status), int(code)
+        except ValueError:
+            raise ValueError(f"expected STATUS:CODE:PATH_REGEX[?QUERY_REGEX], got {text!r}") from None
+        split = next((i for i, c in enumerate(rest) if c == "?" and (i == 0 or rest[i - 1] not in "\\(")), None)
+        path, query = (rest, None) if split is None else (rest[:split], rest[split + 1 :])
+        message = TWILIO_MESSAGES.get(code_number, INTERNAL_ERROR if status_number >= 500 else "Bad request")
+        return cls(path, query, status_number, code_number, message)
+
+    def matches(self, path: str, decoded_query: str) -> bool:
+        if not re.search(self.path, path):
+            return False
+        return self.query is None or re.search(self.query, decoded_query) is not None
 
 
 @dataclass(frozen=True)
@@ -39,7 +102,10 @@ class Faults:
     - ``rate_transient_401``: 401 code 20003 although the credentials are good (CloudFront-style).
     - ``rate_html``: a 502 or 503 HTML error page (``text/html``), as a CDN in front of Twilio sends.
     - ``retry_after``: seconds for a ``Retry-After`` header on every 429 (none when None).
-    - ``persistent_failure_path``: a regex; requests whose path matches always get 500 code 20500.
+    - ``persistent``: :class:`PersistentFault` rules; the first that matches a request answers it,
+      every time.
+    - ``persistent_failure_path``: a regex; shorthand for one more rule: matching paths always get
+      500 code 20500 (checked after ``persistent``).
     - ``foreign_next_page_host``: ``next_page_uri``/``next_page_url`` point at this other host.
     - ``seed``: seeds the draws.
     """
@@ -54,6 +120,7 @@ class Faults:
     rate_transient_401: float = 0.0
     rate_html: float = 0.0
     retry_after: float | None = None
+    persistent: tuple[PersistentFault, ...] = ()
     persistent_failure_path: str | None = None
     foreign_next_page_host: str | None = None
     seed: int = 0
@@ -66,6 +133,14 @@ class Faults:
             raise ValueError("fault rates must add up to at most 1")
         if self.persistent_failure_path is not None:
             re.compile(self.persistent_failure_path)
+        if bad := [rule for rule in self.persistent if not isinstance(rule, PersistentFault)]:
+            raise ValueError(f"persistent takes PersistentFault rules, got {bad!r}")
+
+    @property
+    def persistent_rules(self) -> tuple[PersistentFault, ...]:
+        """``persistent``, then the rule ``persistent_failure_path`` stands for."""
+        shorthand = () if self.persistent_failure_path is None else (PersistentFault(self.persistent_failure_path),)
+        return (*self.persistent, *shorthand)
 
 
 _ORDER = (
@@ -87,13 +162,18 @@ class FaultInjector:
         self.faults = faults
         self._rng = random.Random(faults.seed)
         self._lock = threading.Lock()
-        self._persistent = re.compile(faults.persistent_failure_path) if faults.persistent_failure_path else None
+        self._persistent = faults.persistent_rules
         self._active = [(getattr(faults, name), fault) for name, fault in _ORDER if getattr(faults, name) > 0]
 
-    def draw(self, path: str) -> tuple[Fault, float]:
-        """The fault for a request to ``path``, plus a uniform number for choices within the fault."""
-        if self._persistent is not None and self._persistent.search(path):
-            return Fault.PERSISTENT_500, 0.0
+    def persistent_fault(self, path: str, query_string: str = "") -> PersistentFault | None:
+        """The first persistent rule matching a request to ``path`` with ``query_string`` (raw, as sent)."""
+        if not self._persistent:
+            return None
+        decoded = unquote_plus(query_string)
+        return next((rule for rule in self._persistent if rule.matches(path, decoded)), None)
+
+    def draw(self) -> tuple[Fault, float]:
+        """The drawn fault of a request, plus a uniform number for choices within the fault."""
         if not self._active:
             return Fault.NONE, 0.0
         with self._lock:

@@ -4,6 +4,10 @@ Twilio's inequality filters are query keys that end in ``>`` or ``<`` (``DateSen
 the wire is the key ``DateSent>``). ``>`` is taken as "on or after", ``<`` as "on or before", and
 the plain key as "on that UTC day". Some fields compare by UTC day only (Calls' StartTime/EndTime,
 Conferences' DateCreated/DateUpdated): there the time of day in the value is ignored.
+
+Twilio's Calls spec says ``X<`` means "before this date", the others "on or before". The server's
+``upper_bounds="exclusive"`` takes the strict reading for every ``<`` key: strictly before the
+instant, or strictly before the UTC day for date-only values and day-only fields.
 """
 
 from __future__ import annotations
@@ -62,8 +66,11 @@ class Interval:
         return (self.lo is None or epoch >= self.lo) and (self.hi is None or epoch <= self.hi)
 
 
-def interval_of(param: TimeParam, raw: str) -> Interval:
-    """The instants ``param`` selects for the client's value ``raw``; 400/20001 if ``raw`` is not a date."""
+def interval_of(param: TimeParam, raw: str, *, exclusive_upper: bool = False) -> Interval:
+    """The instants ``param`` selects for the client's value ``raw``; 400/20001 if ``raw`` is not a date.
+
+    ``exclusive_upper`` makes ``X<`` strict: the instant itself, or the whole day, is left out.
+    """
     try:
         value = parse_filter_datetime(raw)
     except ValueError:
@@ -74,5 +81,5 @@ def interval_of(param: TimeParam, raw: str) -> Interval:
     if param.op is Op.ON_OR_AFTER:
         return Interval(first, None)
     if param.op is Op.ON_OR_BEFORE:
-        return Interval(None, last)
+        return Interval(None, first - 1 if exclusive_upper else last)
     return Interval(first, last)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .limits import ALERT_RETENTION_DAYS, MAX_CALL_SECONDS, MESSAGE_RETENTION_DAYS
+from .limits import ALERT_RETENTION_DAYS, MAX_CALL_SECONDS
 from .store import Item, Row
 from .timefmt import SECONDS_PER_DAY, day_start, day_string, iso_utc_offset, iso_z, rfc2822
 
@@ -596,7 +596,7 @@ class AccountGenerator:
             options.messages_per_account,
             now=now,
             earliest=earliest,
-            avoid=(retention_band(now, MESSAGE_RETENTION_DAYS),),
+            avoid=(retention_band(now, options.message_retention_days),),
         )
         forced_recent = iter(("queued", "scheduled", "sent", "sending", "accepted", "delivered"))
         # The newest history message is a failure Twilio never sent (date_sent null), within retention.

@@ -1,13 +1,17 @@
 """Twilio's numeric rules that both the dataset and the server must agree on."""
 
 MESSAGE_RETENTION_DAYS = 400
-"""Messages and their media older than this are gone; date filters reaching further back fail (20004)."""
+"""The longest message retention (and the default): messages and their media older than the account's
+retention are gone, and date filters reaching further back fail (20004)."""
+
+MIN_MESSAGE_RETENTION_DAYS = 7
+"""The shortest message retention a customer may set (Twilio's data controls allow 7 to 400 days)."""
 
 ALERT_RETENTION_DAYS = 30
 """Monitor keeps alerts this long; older StartDate values are refused."""
 
 ALERT_RESULT_LIMIT = 10_000
-"""Monitor refuses an Alerts query that matches more results than this."""
+"""Monitor refuses an Alerts query that matches more results than this (the server can lower it for tests)."""
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000

@@ -1,15 +1,19 @@
 """The HTTP side: a threading server answering Twilio paths, with latency, a per-account
 concurrency limit, injected faults, request statistics and the ``/_emulator/*`` control endpoints.
+
+Every response's ``Date`` header is Twilio's clock (:meth:`~.data.Dataset.clock`), not this machine's.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import socket
 import sys
 import threading
 import traceback
 from collections import Counter
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,10 +22,10 @@ from .api import ACCOUNT_IN_PATH, ApiRequest, TwilioApi, endpoint_name
 from .data import Dataset
 from .errors import ApiError, error_body
 from .faults import Fault, FaultInjector, Faults, html_error_page
+from .limits import ALERT_RESULT_LIMIT
 
 CONTROL_PREFIX = "/_emulator/"
 CANNED_ERRORS = {
-    Fault.PERSISTENT_500: (500, 20500, "An internal server error has occurred"),
     Fault.SERVER_ERROR_500: (500, 20500, "An internal server error has occurred"),
     Fault.UNAVAILABLE_503: (503, 20503, "Service Unavailable"),
     Fault.TRANSIENT_401: (401, 20003, "Authenticate"),
@@ -60,16 +64,16 @@ class Stats:
             self._max_in_flight_by_account[account_sid] = max(self._max_in_flight_by_account[account_sid], mine)
             return mine
 
-    def leave(self, account_sid: str, endpoint: str, outcome: str, fault: Fault) -> None:
-        """Count a request out with its outcome (an HTTP status, or ``dropped``)."""
+    def leave(self, account_sid: str, endpoint: str, outcome: str, fault: str) -> None:
+        """Count a request out with its outcome (an HTTP status, or ``dropped``) and fault label."""
         with self._lock:
             self._in_flight[account_sid] -= 1
             self._total += 1
             self._by_status[outcome] += 1
             self._by_account[account_sid] += 1
             self._by_endpoint[endpoint] += 1
-            if fault is not Fault.NONE:
-                self._faults[fault.value] += 1
+            if fault != Fault.NONE.value:
+                self._faults[fault] += 1
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -101,14 +105,21 @@ class EmulatorServer(ThreadingHTTPServer):
         latency_ms: float,
         concurrency_limit: int,
         log_requests: bool = False,
+        *,
+        visibility_lag_seconds: float = 0,
+        upper_bounds: str = "inclusive",
+        alert_result_limit: int = ALERT_RESULT_LIMIT,
     ) -> None:
+        if visibility_lag_seconds < 0:
+            raise ValueError("visibility_lag_seconds must not be negative")
+        self.api = TwilioApi(dataset, upper_bounds=upper_bounds, alert_result_limit=alert_result_limit)
         super().__init__(address, _Handler)
         self.dataset = dataset
-        self.api = TwilioApi(dataset)
         self.injector = FaultInjector(faults)
         self.latency_seconds = latency_ms / 1000
         self.concurrency_limit = concurrency_limit
         self.log_requests = log_requests
+        self.visibility_lag_seconds = visibility_lag_seconds
         self.stats = Stats()
         self.stopping = threading.Event()
 
@@ -149,6 +160,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.log_requests:
             super().log_message(format, *args)
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header ``send_response`` adds: Twilio's clock, which need not agree with the client's."""
+        return formatdate(self.server.dataset.clock() if timestamp is None else timestamp, usegmt=True)
+
     def _dispatch(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length:
@@ -169,34 +184,38 @@ class _Handler(BaseHTTPRequestHandler):
         match = ACCOUNT_IN_PATH.match(path)
         account_sid = match.group("account") if match else server.dataset.main_account_sid
         in_flight = server.stats.enter(account_sid)
-        outcome, fault = "dropped", Fault.NONE
+        outcome, fault = "dropped", Fault.NONE.value
         try:
             outcome, fault = self._answer(method, path, query_string, in_flight)
         finally:
             server.stats.leave(account_sid, endpoint_name(path), outcome, fault)
 
-    def _answer(self, method: str, path: str, query_string: str, in_flight: int) -> tuple[str, Fault]:
+    def _answer(self, method: str, path: str, query_string: str, in_flight: int) -> tuple[str, str]:
+        """Answer one API request; return its outcome and fault label for the statistics."""
         server = self.server
         injector = server.injector
         concurrency = {"Twilio-Concurrent-Requests": str(in_flight)}
         if server.concurrency_limit and in_flight > server.concurrency_limit:
             self._send_error(ApiError(429, 20429, "Too Many Requests", self._throttle_headers(concurrency)))
-            return "429", Fault.NONE
+            return "429", Fault.NONE.value
         server.pause(server.latency_seconds)
-        fault, detail = injector.draw(path)
+        if rule := injector.persistent_fault(path, query_string):
+            self._send_error(ApiError(rule.status, rule.code, rule.message))
+            return str(rule.status), f"{Fault.PERSISTENT.value}_{rule.status}"
+        fault, detail = injector.draw()
         if fault is Fault.THROTTLE_429:
             self._send_error(ApiError(429, 20429, "Too Many Requests", self._throttle_headers(concurrency)))
-            return "429", fault
+            return "429", fault.value
         if canned := CANNED_ERRORS.get(fault):
             self._send_error(ApiError(*canned))
-            return str(canned[0]), fault
+            return str(canned[0]), fault.value
         if fault is Fault.HTML:
             status = 502 if detail < 0.5 else 503
             self._send(status, html_error_page(status), "text/html", {})
-            return str(status), fault
+            return str(status), fault.value
         if fault is Fault.DROP:
             self.close_connection = True
-            return "dropped", fault
+            return "dropped", fault.value
         if fault is Fault.SLOW:
             server.pause(injector.faults.slow_seconds)
         request = ApiRequest(
@@ -212,11 +231,11 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:  # an emulator bug: say so loudly, but answer like Twilio would
             traceback.print_exc()
             self._send_error(ApiError(*CANNED_ERRORS[Fault.SERVER_ERROR_500]))
-            return "500", fault
+            return "500", fault.value
         body = json.dumps(response.body, separators=(",", ":")).encode()
         headers = {**concurrency, **response.headers}
         self._send(response.status, body, "application/json", headers, truncate=fault is Fault.TRUNCATE)
-        return str(response.status), fault
+        return str(response.status), fault.value
 
     def _throttle_headers(self, concurrency: dict[str, str]) -> dict[str, str]:
         retry_after = self.server.injector.faults.retry_after
@@ -247,17 +266,30 @@ class _Handler(BaseHTTPRequestHandler):
     def _control(self, method: str, path: str, query_string: str) -> None:
         server = self.server
         action = (method, path[len(CONTROL_PREFIX) :])
+        params = dict(parse_qsl(query_string))
         if action == ("GET", "stats"):
             self._send_json(200, server.stats.snapshot())
         elif action == ("POST", "reset-stats"):
             server.stats.reset()
             self._send_json(200, server.stats.snapshot())
         elif action == ("POST", "mutate"):
-            self._send_json(200, server.dataset.mutate())
-        elif action == ("GET", "items"):
-            stream = dict(parse_qsl(query_string)).get("stream", "")
+            self._control_mutate(params)
+        elif action == ("POST", "reveal"):
+            self._send_json(200, {"revealed": server.dataset.reveal()})
+        elif action == ("POST", "account-status"):
             try:
-                items = server.dataset.items(stream)
+                record = server.dataset.set_account_status(params.get("sid", ""), params.get("status", ""))
+            except KeyError as error:
+                self._send_json(404, error_body(404, 20404, str(error.args[0])))
+            except ValueError as error:
+                self._send_json(400, error_body(400, 20001, str(error)))
+            else:
+                self._send_json(200, record)
+        elif action == ("GET", "items"):
+            try:
+                items = server.dataset.items(
+                    params.get("stream", ""), visible_only=params.get("visible_only") == "true"
+                )
             except KeyError as error:
                 self._send_json(400, error_body(400, 20001, str(error.args[0])))
                 return
@@ -266,6 +298,20 @@ class _Handler(BaseHTTPRequestHandler):
             )
         else:
             self._send_json(404, error_body(404, 20404, f"The requested resource {path} was not found"))
+
+    def _control_mutate(self, params: dict[str, str]) -> None:
+        """``POST /_emulator/mutate[?visible_after=SECONDS]``: lagged by the server's visibility lag unless given."""
+        lag: float = self.server.visibility_lag_seconds
+        if "visible_after" in params:
+            try:
+                lag = float(params["visible_after"])
+            except ValueError:
+                lag = -1.0
+            if not (math.isfinite(lag) and lag >= 0):
+                message = f"visible_after must be a number of seconds >= 0, got {params['visible_after']!r}"
+                self._send_json(400, error_body(400, 20001, message))
+                return
+        self._send_json(200, self.server.dataset.mutate(visible_after=lag or None))
 
     def _send_json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload).encode(), "application/json", {})
@@ -284,10 +330,21 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         log_requests: bool = False,
+        visibility_lag_seconds: float = 0,
+        upper_bounds: str = "inclusive",
+        alert_result_limit: int = ALERT_RESULT_LIMIT,
     ) -> None:
         self.dataset = dataset
         self._server = EmulatorServer(
-            (host, port), dataset, faults or Faults(), latency_ms, concurrency_limit, log_requests
+            (host, port),
+            dataset,
+            faults or Faults(),
+            latency_ms,
+            concurrency_limit,
+            log_requests,
+            visibility_lag_seconds=visibility_lag_seconds,
+            upper_bounds=upper_bounds,
+            alert_result_limit=alert_result_limit,
         )
         bound_host, bound_port = self._server.server_address[:2]
         shown_host = "127.0.0.1" if bound_host in ("0.0.0.0", "") else bound_host
@@ -315,6 +372,11 @@ class Emulator:
     def reset_stats(self) -> None:
         self._server.stats.reset()
 
+    @property
+    def visibility_lag_seconds(self) -> float:
+        """How long writes of ``POST /_emulator/mutate`` stay unlisted (0: listed at once)."""
+        return self._server.visibility_lag_seconds
+
     def close(self) -> None:
         """Stop serving; requests sleeping on latency or a slow fault wake up and finish."""
         if self._server.stopping.is_set():
@@ -339,11 +401,19 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     log_requests: bool = False,
+    visibility_lag_seconds: float = 0,
+    upper_bounds: str = "inclusive",
+    alert_result_limit: int = ALERT_RESULT_LIMIT,
 ) -> Emulator:
     """Start serving ``dataset`` in a background thread; ``port=0`` picks a free port (see ``Emulator.url``).
 
     ``latency_ms`` delays every API request; ``concurrency_limit`` > 0 answers 429 (code 20429) to a
     request that would put more than that many requests of one account in flight.
+
+    Harsher Twilio, all off by default: ``visibility_lag_seconds`` > 0 keeps what ``POST
+    /_emulator/mutate`` writes out of lists that long (see :meth:`Dataset.mutate`);
+    ``upper_bounds="exclusive"`` makes every ``X<`` filter and usage/alerts ``EndDate`` strict;
+    ``alert_result_limit`` lowers Monitor's 10,000-alert cap so a test can reach it.
     """
     return Emulator(
         dataset,
@@ -353,4 +423,7 @@ def serve(
         host=host,
         port=port,
         log_requests=log_requests,
+        visibility_lag_seconds=visibility_lag_seconds,
+        upper_bounds=upper_bounds,
+        alert_result_limit=alert_result_limit,
     )

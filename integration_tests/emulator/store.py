@@ -75,6 +75,19 @@ class Collection:
     def get(self, ident: str) -> Row | None:
         return self._by_ident.get(ident)
 
+    def copy(self) -> Collection:
+        """A shallow copy (the rows are shared: they are never edited), without sorting again."""
+        clone = Collection()
+        clone.rows, clone._keys, clone._by_ident = list(self.rows), list(self._keys), dict(self._by_ident)
+        return clone
+
+    def put(self, row: Row) -> None:
+        """Add ``row``, or swap it in for the row of the same ident."""
+        if row.ident in self._by_ident:
+            self.replace(row)
+        else:
+            self.add(row)
+
     def add(self, row: Row) -> None:
         if row.ident in self._by_ident:
             raise ValueError(f"{row.ident} is already in the collection")
