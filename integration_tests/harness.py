@@ -4,7 +4,8 @@
   process, its stdout and stderr captured at the file descriptors, so a test can patch ``time.sleep`` (back-off
   without waiting) and ``streams.REQUEST_TIMEOUT``. An uncaught exception goes through the CDK's excepthook, as
   in a process, and gives exit status 1.
-- ``run_process`` / ``run_until_killed``: ``main.py`` as a subprocess, with extra arguments and environment.
+- ``run_process`` / ``run_with_deadline`` / ``run_until_signalled``: ``main.py`` as a subprocess, with extra arguments
+  and environment, a deadline to exit by, or a signal sent part-way (``run_until_killed``: SIGKILL at a checkpoint).
 - ``answering``: makes the emulator answer chosen requests with a status and body of the test's choosing
   (Twilio's 400 error body, a 401, a redirect), for faults its switches do not cover.
 - ``OtherHost``: a second local HTTP server, standing for a host credentials must never reach; it records
@@ -18,10 +19,12 @@ import base64
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,10 +39,11 @@ from integration_tests.connector_runner import MAIN, ROOT, Run, secrets_of
 from integration_tests.emulator import Dataset, Emulator
 from integration_tests.emulator.api import ApiRequest, ApiResponse
 from integration_tests.emulator.errors import error_body
+from source_twilio import health, streams
 from source_twilio import run as entry_point
 from source_twilio import source as source_module
 from source_twilio.config import EMULATOR_URL_ENV
-from source_twilio.streams import SyncContext
+from source_twilio.context import SyncContext
 
 # --- runs ---------------------------------------------------------------------------------------------------
 
@@ -140,13 +144,32 @@ def run_in_process(
     return _parse(returncode, output["stdout"], output["stderr"])
 
 
+@contextlib.contextmanager
+def back_off_recorded(time_passes: bool = False) -> Iterator[list[float]]:
+    """Back-off recorded instead of slept; answers slower than one second time out. With ``time_passes``, the
+    outage watch sees the time back-off would have taken pass (it measures how long Twilio has been unreachable)."""
+    slept: list[float] = []
+    real_monotonic = time.monotonic
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "sleep", sleep)
+        patch.setattr(streams, "REQUEST_TIMEOUT", (2, 1))
+        if time_passes:
+            patch.setattr(health, "_monotonic", lambda: real_monotonic() + sum(slept))
+        yield slept
+
+
 def drain(contexts: Iterable[SyncContext]) -> None:
-    """Waits for the worker threads of the syncs to finish what they still do: work left running after a sync
-    (a process would wait for it before exiting) must not leak into the next test, sleeping for real."""
+    """Waits for the worker threads of the syncs to end: work left running after a sync (cancelled, but perhaps in
+    the middle of a request) must not leak into the next test, sleeping for real."""
     for context in contexts:
+        context.close()
         for pool in ("slice_pool", "child_pool"):
             if pool in vars(context):  # created on first use
-                vars(context)[pool].shutdown(wait=True)
+                assert vars(context)[pool].join(timeout=120), f"a {pool} worker was still running after the sync"
 
 
 def _run_entry_point(args: list[str]) -> int:
@@ -186,6 +209,31 @@ def run_until_killed(
     emulator_url: str, workdir: Path, config: Any, catalog: Any, state: Any, after_records: int
 ) -> Run:
     """A sync killed (SIGKILL) at the first STATE message after ``after_records`` records; its output up to there."""
+    return run_until_signalled(emulator_url, workdir, config, catalog, state, after_records, signal.SIGKILL).run
+
+
+@dataclass
+class Signalled:
+    run: Run
+    exited: bool  # the process ended within the deadline after the signal
+    seconds_to_exit: float
+
+
+def run_until_signalled(
+    emulator_url: str,
+    workdir: Path,
+    config: Any,
+    catalog: Any,
+    state: Any,
+    after_records: int,
+    signum: int,
+    *,
+    at_state: bool = True,
+    deadline: float = 60,
+) -> Signalled:
+    """A sync sent ``signum`` at the first STATE message after ``after_records`` records (at the record itself with
+    ``at_state=False``); its output, and whether it exited within ``deadline`` seconds of the signal (it is killed
+    if not)."""
     args = [sys.executable, str(MAIN), *_arguments("read", workdir, config, catalog, state or None)]
     env = {**os.environ, EMULATOR_URL_ENV: emulator_url}
     process = subprocess.Popen(
@@ -196,16 +244,49 @@ def run_until_killed(
     drain.start()
     lines, records = [], 0
     assert process.stdout is not None
+    signalled_at = None
     for line in process.stdout:
         lines.append(line)
         records += '"type":"RECORD"' in line
-        if records >= after_records and '"type":"STATE"' in line:
-            process.kill()
+        if records >= after_records and (not at_state or '"type":"STATE"' in line):
+            process.send_signal(signum)
+            signalled_at = time.monotonic()
             break
-    process.wait()
+    if signalled_at is None:
+        signalled_at = time.monotonic()
+    rest: list[str] = []
+    reader = threading.Thread(target=lambda: rest.extend(process.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        process.wait(timeout=deadline)
+        exited = True
+    except subprocess.TimeoutExpired:
+        exited = False
+        process.kill()
+        process.wait()
+    seconds = time.monotonic() - signalled_at
+    reader.join(timeout=10)
     drain.join(timeout=10)
+    if signum != signal.SIGKILL:
+        lines += rest
     process.stdout.close()
-    return _parse(process.returncode, "".join(lines), "".join(stderr))
+    return Signalled(_parse(process.returncode, "".join(lines), "".join(stderr)), exited, seconds)
+
+
+def run_with_deadline(
+    emulator_url: str, workdir: Path, config: Any, catalog: Any, state: Any = None, deadline: float = 300
+) -> Signalled:
+    """``main.py read`` as a subprocess that must exit by itself within ``deadline`` seconds (it is killed if not)."""
+    args = [sys.executable, str(MAIN), *_arguments("read", workdir, config, catalog, state or None)]
+    env = {**os.environ, EMULATOR_URL_ENV: emulator_url}
+    started = time.monotonic()
+    try:
+        completed = subprocess.run(args, capture_output=True, text=True, env=env, timeout=deadline, cwd=ROOT)
+    except subprocess.TimeoutExpired as timeout:
+        out = timeout.stdout.decode() if isinstance(timeout.stdout, bytes) else (timeout.stdout or "")
+        err = timeout.stderr.decode() if isinstance(timeout.stderr, bytes) else (timeout.stderr or "")
+        return Signalled(_parse(-9, out, err), False, time.monotonic() - started)
+    return Signalled(_parse(completed.returncode, completed.stdout, completed.stderr), True, time.monotonic() - started)
 
 
 def last_states(*runs: Run, carried: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:

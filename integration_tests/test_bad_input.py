@@ -151,6 +151,14 @@ CASES: dict[str, Case] = {
         credentials_with(auth_type="api_key", api_key_sid="SK42", api_key_secret="s" * 32),
     ),
     "unknown auth_type": Case("check", ("must be 'auth_token' or 'api_key'",), credentials_with(auth_type="oauth2")),
+    "Auth Token in place of the account SID": Case(
+        "check",
+        ("is not a Twilio Account SID", "(32 characters)"),
+        lambda d: config_with(account_sid=d.credentials["auth_token"])(d),
+    ),
+    "Auth Token in place of the start date": Case(
+        "read", ("is not an ISO 8601",), lambda d: config_with(start_date=d.credentials["auth_token"])(d)
+    ),
     "credentials without auth_type": Case(
         "discover", ("credentials must be",), credentials_with(api_key_sid=key_sid, api_key_secret="s" * 32)
     ),
@@ -198,11 +206,6 @@ CASES: dict[str, Case] = {
                 }
             ]
         },
-    ),
-    "incremental on a full-refresh stream": Case(
-        "read",
-        ("Stream queues supports only full_refresh",),
-        catalog={"streams": [{**catalog_for(["queues"])["streams"][0], "sync_mode": "incremental"}]},
     ),
     "unsupported sync mode": Case(
         "read",

@@ -167,4 +167,22 @@ def test_given_main_api_key_when_reading_then_subaccounts_out_of_its_reach_are_s
     assert {r["account_sid"] for r in run.records["queues"]} == {main}
     for sid in dataset.credentials["subaccount_sids"]:
         if sid not in dataset.credentials["suspended_subaccount_sids"]:
-            assert any(sid in log and "Skipping account" in log for log in run.logs)
+            assert any(sid in log and "reaches the main account only" in log for log in run.logs)
+
+
+def test_given_a_catalog_asking_incremental_for_full_refresh_streams_then_they_are_read_in_full_with_one_log_line(
+    emulator, workdir
+):
+    """What PyAirbyte's default read() sends: every stream incremental, whatever it supports (issue 9, item 9)."""
+    streams = ["accounts", "queues", "calls"]
+    catalog = catalog_for(streams, "incremental")
+    for configured in catalog["streams"]:
+        configured["sync_mode"] = "incremental"
+    run = run_connector("read", emulator.url, workdir, config=auth_token_config(emulator.dataset), catalog=catalog)
+    assert run.returncode == 0 and run.errors == [], run.stdout[-2000:]
+    for stream in streams:
+        assert set(emitted_keys(run.records[stream], stream)) == expected_keys(emulator.dataset, stream)
+    notes = [log for log in run.logs if "has no incremental mode" in log]
+    assert sorted(notes) == [
+        f"Stream {s} has no incremental mode: reading it in full refresh." for s in ("accounts", "queues")
+    ]

@@ -14,13 +14,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import random
 import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -40,13 +38,14 @@ from integration_tests.emulator import Dataset, DatasetOptions, Faults, serve
 from integration_tests.harness import (
     answering,
     assert_no_secrets,
+    back_off_recorded,
     known_secrets,
     last_states,
     run_in_process,
     run_until_killed,
     twilio_error,
 )
-from source_twilio import concurrency, streams
+from source_twilio import concurrency
 from source_twilio.definitions import BY_NAME, STREAMS
 from source_twilio.errors import MAX_BACKOFF_SECONDS, MAX_RETRIES, MAX_RETRY_SECONDS
 
@@ -170,16 +169,6 @@ def test_given_twilio_concurrency_limit_when_syncing_then_the_connector_slows_do
 
 
 # --- in-process: slow answers, Retry-After, a second incremental sync ----------------------------------------
-
-
-@contextlib.contextmanager
-def back_off_recorded() -> Iterator[list[float]]:
-    """Back-off recorded instead of slept; answers slower than one second time out."""
-    slept: list[float] = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(time, "sleep", slept.append)
-        patch.setattr(streams, "REQUEST_TIMEOUT", (2, 1))
-        yield slept
 
 
 SLOW_MIX = Faults(**FAST_FAULTS, rate_slow=0.01, slow_seconds=3, retry_after=2, seed=7)
@@ -382,6 +371,14 @@ def test_given_one_list_failing_for_good_when_syncing_then_one_trace_error_names
     assert_no_secrets(first, known_secrets(persistent_failure["dataset"], persistent_failure["config"]))
 
 
+def test_given_one_list_failing_for_good_on_5xx_when_the_sync_ends_then_its_last_error_is_transient(persistent_failure):
+    """Airbyte decides from the last TRACE whether to retry the sync and whether to blame the configuration: the
+    CDK's closing "did not sync successfully" error must carry its causes' type, not config_error (issue 9, item 12)."""
+    closing = persistent_failure["first"].errors[-1]
+    assert "did not sync successfully" in closing["message"]
+    assert closing["failure_type"] == "transient_error"
+
+
 def test_given_one_list_failing_for_good_when_syncing_then_retries_are_bounded(persistent_failure):
     attempts = persistent_failure["failing_attempts"]
     assert attempts, "the failing list was never asked for"
@@ -534,8 +531,8 @@ def test_given_a_400_on_one_list_when_the_next_sync_resumes_then_nothing_is_lost
 
 @pytest.fixture(scope="module")
 def refused_midway(tmp_path_factory) -> dict[str, Any]:
-    """Twilio answers 401 to the subaccount's calls windows from 2024-01-01 on (as it does once an account is
-    suspended); the account is skipped. Then it is served again, and the next sync resumes from the state.
+    """Twilio answers 401 to the subaccount's calls windows from 2024-01-01 on, while it still reports the account
+    active: the sync ends incomplete, naming it. Then it is served again, and the next sync resumes from the state.
     Four workers: the windows after the refusal are not all read ahead, as with many windows and 40 workers."""
     dataset = Dataset(DatasetOptions(seed=59))
     subaccount = active_subaccount(dataset)
@@ -554,10 +551,11 @@ def refused_midway(tmp_path_factory) -> dict[str, Any]:
     return {"dataset": dataset, "subaccount": subaccount, "first": first, "second": second}
 
 
-def test_given_a_subaccount_refused_midway_when_syncing_then_it_is_skipped_with_a_warning_naming_it(refused_midway):
+def test_given_an_active_subaccount_refused_midway_when_syncing_then_the_sync_ends_incomplete_naming_it(refused_midway):
     first = refused_midway["first"]
-    assert first.returncode == 0 and first.errors == []
-    assert any(refused_midway["subaccount"] in log and "Skipping account" in log for log in first.logs)
+    assert first.returncode != 0, "not a silent short sync"
+    (error,) = [e for e in first.errors if e.get("stream_descriptor", {}).get("name") == "calls"]
+    assert refused_midway["subaccount"] in error["message"] and "HTTP 401" in error["message"]
 
 
 def test_given_a_subaccount_refused_midway_when_the_next_sync_resumes_then_nothing_is_lost(refused_midway):

@@ -3,41 +3,32 @@
 Twilio limits *concurrent* requests per account and answers 429 (code 20429) beyond it. Each account
 gets an adaptive limit: it starts at ``num_workers``, drops by a quarter on a 429 (at most once a
 second, so one burst counts once) and grows back by one after as many successes as the limit, once
-ten seconds have passed without a 429. The limit is applied
-where every request passes, the transport adapter of each stream's HTTP session, so retries and all
-streams count against the same budget.
-
-Work runs ahead of the CDK's (sequential) read loop: ``SlicePipeline`` reads the next slices of a stream
-in worker threads while the CDK emits the current one, and ``ordered_map`` fetches the children of a
-slice's parents in parallel. Both hand results back in the original order, through bounded queues, so
-the output and its STATE messages are those of a sequential sync and memory does not grow with data.
+ten seconds have passed without a 429. The limit is applied where every request passes, the transport
+adapter of the sync's HTTP session, so retries and all streams count against the same budget. The same
+adapter reads Twilio's clock off every answer, tells the outage watch what happened, and refuses to send
+for a task that was cancelled or a process that is stopping.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-from collections import defaultdict, deque
-from collections.abc import Callable, Hashable, Iterable, Iterator
-from concurrent.futures import Executor, Future
+from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from source_twilio.errors import account_in
+from source_twilio.clock import TwilioClock
+from source_twilio.errors import account_in, describe
+from source_twilio.health import Outage
+from source_twilio.workers import raise_if_stopping
 
 logger = logging.getLogger("airbyte")
 
-T = TypeVar("T")
-S = TypeVar("S")
-
-CHUNK = 200  # records handed over at a time
-QUEUED_CHUNKS = 2  # per slice read ahead: with the page being read, what a slice holds in memory
-POLL_SECONDS = 0.2
 PROBE_AFTER_SECONDS = 10.0  # no growth for this long after a 429: Twilio's limit is fixed, probe it rarely
 
 
@@ -97,138 +88,33 @@ class AccountLimitedAdapter(HTTPAdapter):
     """A requests transport adapter that holds a slot for the whole exchange, body included: one of the
     account's (adaptive) and one of the sync's ``total`` (``num_workers``)."""
 
-    def __init__(self, limiter: AccountLimiter, default_account: str, total: int) -> None:
+    def __init__(
+        self, limiter: AccountLimiter, default_account: str, total: int, clock: TwilioClock, outage: Outage
+    ) -> None:
         super().__init__(pool_connections=4, pool_maxsize=total)
         self._limiter = limiter
         self._default_account = default_account
         self._total = threading.BoundedSemaphore(total)
+        self._clock = clock
+        self._outage = outage
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        raise_if_stopping()
+        self._outage.check()
         account = account_in(request.url) or self._default_account
         with self._limiter.slot(account), self._total:
-            response = super().send(request, **kwargs)
-            if not kwargs.get("stream"):
-                _ = response.content
+            raise_if_stopping()  # the wait for a slot can be long
+            try:
+                response = super().send(request, **kwargs)
+                if not kwargs.get("stream"):
+                    _ = response.content
+            except requests.RequestException as error:
+                self._outage.failed(f"{type(error).__name__} ({error})")
+                raise
+        self._clock.observe(response)
+        if response.status_code >= 500:
+            self._outage.failed(describe(response))
+        else:
+            self._outage.answered()
         self._limiter.on_response(account, response.status_code)
         return response
-
-
-class _Done:
-    pass
-
-
-_DONE = _Done()
-
-
-class _Producer:
-    """Runs one slice's reading in a worker thread, handing records over in chunks through a bounded queue."""
-
-    def __init__(self, executor: Executor, produce: Callable[[], Iterable[Any]]) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUED_CHUNKS)
-        self._cancelled = threading.Event()
-        self._future = executor.submit(self._run, produce)
-
-    def _run(self, produce: Callable[[], Iterable[Any]]) -> None:
-        try:
-            chunk: list[Any] = []
-            for item in produce():
-                chunk.append(item)
-                if len(chunk) >= CHUNK:
-                    self._put(chunk)
-                    chunk = []
-            self._put(chunk)
-            self._put(_DONE)
-        except _Cancelled:
-            return
-        except BaseException as error:  # handed to the consumer, which raises it where the CDK expects
-            try:
-                self._put(error)
-            except _Cancelled:
-                return
-
-    def _put(self, item: Any) -> None:
-        while not self._cancelled.is_set():
-            try:
-                self._queue.put(item, timeout=POLL_SECONDS)
-                return
-            except queue.Full:
-                continue
-        raise _Cancelled
-
-    def items(self) -> Iterator[Any]:
-        try:
-            while True:
-                item = self._queue.get()
-                if item is _DONE:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                yield from item
-        finally:
-            self.cancel()  # a consumer that stops early must not leave the worker waiting
-
-    def cancel(self) -> None:
-        self._cancelled.set()
-
-
-class _Cancelled(Exception):
-    pass
-
-
-class SlicePipeline:
-    """Reads up to ``depth`` slices of a stream ahead of the one the CDK is emitting."""
-
-    def __init__(self, executor: Executor, depth: int) -> None:
-        self._executor = executor
-        self._depth = depth
-        self._producers: dict[Hashable, _Producer] = {}
-
-    def run_ahead(
-        self, slices: Iterable[S], key: Callable[[S], Hashable], produce: Callable[[S], Iterable[Any]]
-    ) -> Iterator[S]:
-        upcoming: deque[S] = deque()
-        source = iter(slices)
-        try:
-            while True:
-                while len(upcoming) < self._depth:
-                    next_slice = next(source, None)
-                    if next_slice is None:
-                        break
-                    self._producers[key(next_slice)] = _Producer(self._executor, lambda s=next_slice: produce(s))
-                    upcoming.append(next_slice)
-                if not upcoming:
-                    return
-                yield upcoming.popleft()
-        finally:
-            for producer in self._producers.values():
-                producer.cancel()
-            self._producers.clear()
-
-    def take(self, slice_key: Hashable) -> Iterator[Any] | None:
-        """The records of a slice read ahead, in order; None if it was not (read it directly)."""
-        producer = self._producers.pop(slice_key, None)
-        return producer.items() if producer else None
-
-
-def ordered_map(executor: Executor, function: Callable[[T], S], items: Iterable[T], ahead: int) -> Iterator[S]:
-    """``map`` over a thread pool with at most ``ahead`` calls running, results in input order."""
-    pending: deque[Future[S]] = deque()
-    try:
-        for item in items:
-            pending.append(executor.submit(function, item))
-            if len(pending) >= ahead:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        for future in pending:
-            future.cancel()
-
-
-def interleave(sequences: Iterable[list[T]]) -> Iterator[T]:
-    """Round-robin over the sequences: the first of each, then the second of each, and so on."""
-    lists = list(sequences)
-    for index in range(max(map(len, lists), default=0)):
-        for items in lists:
-            if index < len(items):
-                yield items[index]

@@ -81,6 +81,16 @@ class StreamDefinition:
     def incremental(self) -> bool:
         return self.cursor_field is not None
 
+    @property
+    def change_cursor(self) -> str | None:
+        """The field Twilio moves whenever a record changes (date_updated); None where it has none (usage)."""
+        return None if self.change_fields else self.cursor_field
+
+    @property
+    def version_fields(self) -> tuple[str, ...]:
+        """What tells one version of a record from another: the change cursor, or the values that can change."""
+        return self.change_fields or ((self.cursor_field,) if self.cursor_field else ())
+
 
 MESSAGE_RETENTION = timedelta(days=400)
 ALERT_RETENTION = timedelta(days=30)
@@ -174,7 +184,9 @@ STREAMS: tuple[StreamDefinition, ...] = (
         list_key="calls",
         primary_key=["sid"],
         docs=f"{API_DOCS}/voice/api/call-resource",
-        time_filter=TimeFilter("StartTime", "start_time", Granularity.DAY, timedelta(days=30), nullable=True),
+        time_filter=TimeFilter(
+            "start_time", "StartTime>", "StartTime<", Granularity.DAY, timedelta(days=30), nullable=True
+        ),
         cursor_field="date_updated",
     ),
     StreamDefinition(
@@ -183,7 +195,7 @@ STREAMS: tuple[StreamDefinition, ...] = (
         list_key="conferences",
         primary_key=["sid"],
         docs=f"{API_DOCS}/voice/api/conference-resource",
-        time_filter=TimeFilter("DateCreated", "date_created", Granularity.DAY, timedelta(days=180)),
+        time_filter=TimeFilter("date_created", "DateCreated>", "DateCreated<", Granularity.DAY, timedelta(days=180)),
         cursor_field="date_updated",
         # Since 2026-07-13 the list without Status holds only in-progress conferences.
         partitions=ALL_CONFERENCES,
@@ -216,7 +228,7 @@ STREAMS: tuple[StreamDefinition, ...] = (
         list_key="recordings",
         primary_key=["sid"],
         docs=f"{API_DOCS}/voice/api/recording",
-        time_filter=TimeFilter("DateCreated", "date_created", Granularity.SECOND, timedelta(days=90)),
+        time_filter=TimeFilter("date_created", "DateCreated>", "DateCreated<", Granularity.SECOND, timedelta(days=90)),
         cursor_field="date_updated",
     ),
     StreamDefinition(
@@ -255,7 +267,13 @@ STREAMS: tuple[StreamDefinition, ...] = (
         primary_key=["sid"],
         docs=f"{API_DOCS}/messaging/api/message-resource",
         time_filter=TimeFilter(
-            "DateSent", "date_sent", Granularity.SECOND, timedelta(days=30), retention=MESSAGE_RETENTION, nullable=True
+            "date_sent",
+            "DateSent>",
+            "DateSent<",
+            Granularity.SECOND,
+            timedelta(days=30),
+            retention=MESSAGE_RETENTION,
+            nullable=True,
         ),
         cursor_field="date_updated",
     ),
@@ -265,7 +283,7 @@ STREAMS: tuple[StreamDefinition, ...] = (
         list_key="usage_records",
         primary_key=["account_sid", "category", "start_date", "end_date"],
         docs=f"{API_DOCS}/usage/api/usage-record",
-        time_filter=TimeFilter("StartDate", "start_date", Granularity.DATES, timedelta(days=90)),
+        time_filter=TimeFilter("start_date", "StartDate", "EndDate", Granularity.DATES, timedelta(days=90)),
         cursor_field="as_of",
         change_fields=("count", "count_unit", "usage", "usage_unit", "price", "price_unit"),
         # Every account is read, so the main account must not also count its subaccounts' usage.
@@ -288,7 +306,7 @@ STREAMS: tuple[StreamDefinition, ...] = (
         scope=Scope.ROOT,
         host=Host.MONITOR,
         time_filter=TimeFilter(
-            "StartDate", "date_generated", Granularity.DATETIMES, timedelta(days=7), retention=ALERT_RETENTION
+            "date_generated", "StartDate", "EndDate", Granularity.SECOND, timedelta(days=7), retention=ALERT_RETENTION
         ),
         cursor_field="date_updated",
     ),

@@ -4,8 +4,10 @@ Twilio's failures, by status (see ../shared/twilio-api.md sections 7-8):
 - 429 (code 20429): too many concurrent requests for the account; never processed, always safe to retry.
 - 5xx, dropped connections, timeouts, truncated or non-JSON bodies: transient, retried with back-off.
 - 401 (code 20003): bad credentials, or a refused (suspended, closed, out-of-reach) account, but also a
-  sporadic CloudFront failure: retried a few times, then handed to the stream, which decides.
-- 403: refused account or test credentials: handed to the stream.
+  sporadic CloudFront failure: retried with back-off for at least ``AUTH_RETRY_SECONDS``, then handed to the
+  stream, which asks Twilio about the account before deciding. 403 likewise.
+- 400 code 20004: a date range past the account's retention; 400 "limited to 10,000 results" (Monitor): too
+  wide a window. Both handed to the stream, which narrows the request (``TwilioApiError.kind``).
 - 404 (code 20404): "no data" where the definition says so (usage ranges, child lists), else an error.
 - other 4xx: a request Twilio will never answer; the message quotes Twilio's code and text.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+from enum import Enum
 from typing import Any
 
 import orjson
@@ -28,7 +31,9 @@ from airbyte_cdk.sources.streams.http.error_handlers import (
 )
 
 ACCOUNT_IN_PATH = re.compile(r"/Accounts/(AC[0-9a-fA-F]{32})")
-AUTH_RETRIES = 2  # extra tries for a 401/403 before the stream is told the account refused it
+AUTH_RETRIES = 5  # extra tries for a 401/403 before the stream is told the account refused it...
+AUTH_RETRY_SECONDS = 38  # ...waiting 1.25, 2.5, 5, 10 and 20 s: a burst of CloudFront 401s passes within that
+RETENTION_CODE = 20004
 MAX_RETRIES = 10
 MAX_RETRY_SECONDS = 900
 MAX_BACKOFF_SECONDS = 60.0
@@ -36,14 +41,32 @@ MAX_BACKOFF_SECONDS = 60.0
 _PARSED_BODY = "_twilio_json"
 
 
+class ErrorKind(str, Enum):
+    REFUSED = "refused"  # 401/403: the credentials, or the account
+    RETENTION = "retention"  # the range reaches back past what Twilio keeps
+    TOO_MANY_RESULTS = "too_many_results"  # Monitor: the query matches more than 10,000 records
+    OTHER = "other"
+
+
 class TwilioApiError(Exception):
-    """A 4xx answer the stream has to decide about (refused account, ignored 404)."""
+    """A 4xx answer the stream has to decide about: a refusal, a range too old or too wide."""
 
     def __init__(self, response: requests.Response) -> None:
         self.status = response.status_code
         self.code, self.twilio_message = twilio_error(response)
         self.account_sid = account_in(response.request.url if response.request else None)
+        self.kind = error_kind(self.status, self.code, self.twilio_message)
         super().__init__(describe(response))
+
+
+def error_kind(status: int, code: Any, message: str) -> ErrorKind:
+    if status in (401, 403):
+        return ErrorKind.REFUSED
+    if status == 400 and code == RETENTION_CODE:
+        return ErrorKind.RETENTION
+    if status == 400 and re.search(r"\b10,?000\b", message or "") and "result" in (message or "").lower():
+        return ErrorKind.TOO_MANY_RESULTS
+    return ErrorKind.OTHER
 
 
 def json_body(response: requests.Response) -> Any:
@@ -143,6 +166,10 @@ class TwilioErrorHandler(ErrorHandler):
             return ErrorResolution(
                 ResponseAction.IGNORE, FailureType.config_error, f"{self._stream_name}: {describe(response)}"
             )
+        if status == 400 and error_kind(status, *twilio_error(response)) is not ErrorKind.OTHER:
+            return ErrorResolution(
+                ResponseAction.IGNORE, None, f"{self._stream_name}: {describe(response)}; narrowing the request."
+            )
         if status == 404 and self._ignore_404:
             return ErrorResolution(
                 ResponseAction.IGNORE,
@@ -173,5 +200,5 @@ class TwilioBackoffStrategy(BackoffStrategy):
                 except ValueError:
                     pass
             if response_or_exception.status_code in (401, 403):
-                return 0.5
+                return min(20.0, 1.25 * 2.0 ** max(attempt_count - 1, 0))  # AUTH_RETRY_SECONDS in all
         return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** max(attempt_count - 1, 0)) * random.uniform(0.5, 1.0)

@@ -154,10 +154,6 @@ def _check_catalog(catalog: Any) -> set[str]:
                 f"The catalog asks for sync mode {mode!r} for stream {name}: this connector supports "
                 f"{' and '.join(SYNC_MODES if definition.incremental else SYNC_MODES[:1])} for it."
             )
-        if mode == "incremental" and not definition.incremental:
-            raise _config_error(
-                f"Stream {name} supports only full_refresh, but the catalog asks for incremental: change its sync mode."
-            )
         names.add(name)
     try:
         ConfiguredAirbyteCatalogSerializer.load(catalog)

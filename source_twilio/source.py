@@ -6,11 +6,20 @@ import base64
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 import requests
-from airbyte_cdk.models import AirbyteConnectionStatus, Status, SyncMode
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    FailureType,
+    Status,
+    SyncMode,
+    TraceType,
+    Type,
+)
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.requests_native_auth import BasicHttpAuthenticator
@@ -19,10 +28,10 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.accounts import AccountDirectory
 from source_twilio.config import EMULATOR_URL_ENV, TwilioConfig
+from source_twilio.context import SyncContext
 from source_twilio.definitions import BY_NAME, STREAMS
 from source_twilio.errors import describe, json_body
-from source_twilio.streams import SyncContext, credentials_message
-from source_twilio.windows import floor_to_second
+from source_twilio.streams import credentials_message
 
 CHECK_TIMEOUT_SECONDS = 30
 CHECK_ATTEMPTS = 3
@@ -45,8 +54,56 @@ class SourceTwilio(AbstractSource):
         return probe(twilio_config)
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
-        context = sync_context(parse_config(config))
-        return [context.new_stream(definition) for definition in STREAMS]
+        self._context = sync_context(parse_config(config))
+        return [self._context.new_stream(definition) for definition in STREAMS]
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        """The CDK's read, with three corrections: a stream that has no incremental mode is read in full refresh
+        even when the catalog asks otherwise (as PyAirbyte's defaults do); the sync stops at once when Twilio is
+        out of reach; and the closing error carries the failure type of its causes, not always config_error."""
+        causes: list[FailureType] = []
+        try:
+            for message in super().read(logger, config, full_refresh_where_needed(catalog, logger), state):
+                if message.type == Type.TRACE and message.trace.type == TraceType.ERROR:
+                    causes.append(message.trace.error.failure_type or FailureType.system_error)
+                yield message
+        except AirbyteTracedException as error:
+            if causes and error.message and error.message.startswith(CDK_CLOSING_ERROR):
+                error.failure_type = worst(causes)
+            raise
+        finally:
+            context = getattr(self, "_context", None)
+            if context is not None:
+                context.close()
+
+    @property
+    def stop_sync_on_stream_failure(self) -> bool:
+        context = getattr(self, "_context", None)
+        return context is not None and context.outage.ongoing
+
+
+CDK_CLOSING_ERROR = "During the sync, the following streams did not sync successfully"
+SEVERITY = (FailureType.config_error, FailureType.system_error, FailureType.transient_error)
+
+
+def worst(causes: list[FailureType]) -> FailureType:
+    """What the sync's closing error is: config if any cause was, transient only if every one was."""
+    return min(causes, key=lambda cause: SEVERITY.index(cause) if cause in SEVERITY else 1)
+
+
+def full_refresh_where_needed(catalog: ConfiguredAirbyteCatalog, logger: logging.Logger) -> ConfiguredAirbyteCatalog:
+    for configured in catalog.streams:
+        definition = BY_NAME.get(configured.stream.name)
+        if configured.sync_mode == SyncMode.incremental and definition is not None and not definition.incremental:
+            logger.info(f"Stream {definition.name} has no incremental mode: reading it in full refresh.")
+            configured.sync_mode = SyncMode.full_refresh
+    return catalog
 
 
 _LOGGED_EMULATOR: set[str] = set()
@@ -71,18 +128,21 @@ def authenticator(config: TwilioConfig) -> BasicHttpAuthenticator:
 
 
 def sync_context(config: TwilioConfig) -> SyncContext:
-    context = SyncContext(
-        config=config,
-        authenticator=authenticator(config),
-        now=floor_to_second(datetime.now(timezone.utc)),
-    )
+    context = SyncContext(config=config, authenticator=authenticator(config))
 
     def list_accounts() -> Iterator[Mapping[str, Any]]:
         stream = context.new_stream(BY_NAME["accounts"])
         for stream_slice in stream.stream_slices(SyncMode.full_refresh):
             yield from stream.read_records(SyncMode.full_refresh, stream_slice=stream_slice)
 
-    context.accounts = AccountDirectory(config.account_sid, list_accounts)
+    def describe_account(account_sid: str) -> Mapping[str, Any] | None:
+        url = f"{config.api_base}/2010-04-01/Accounts/{account_sid}.json"
+        response = _get(context.session, url, auth=context.authenticator)
+        return _body(response) if response.status_code == 200 else None
+
+    context.accounts = AccountDirectory(
+        config.account_sid, list_accounts, describe_account, main_only=config.auth_type == "api_key"
+    )
     return context
 
 
@@ -122,13 +182,15 @@ def probe(config: TwilioConfig) -> tuple[bool, str | None]:
     return False, f"Twilio answered the connection check with {describe(response)}; try again later."
 
 
-def _get(session: requests.Session, url: str, params: Mapping[str, Any] | None = None) -> requests.Response:
-    response = session.get(url, params=params, timeout=CHECK_TIMEOUT_SECONDS)
+def _get(
+    session: requests.Session, url: str, params: Mapping[str, Any] | None = None, auth: Any = None
+) -> requests.Response:
+    response = session.get(url, params=params, timeout=CHECK_TIMEOUT_SECONDS, auth=auth)
     for attempt in range(1, CHECK_ATTEMPTS):
         if response.status_code not in (401, 429) and response.status_code < 500:
             break
         time.sleep(attempt)
-        response = session.get(url, params=params, timeout=CHECK_TIMEOUT_SECONDS)
+        response = session.get(url, params=params, timeout=CHECK_TIMEOUT_SECONDS, auth=auth)
     return response
 
 

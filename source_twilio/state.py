@@ -1,25 +1,28 @@
-"""Stream state: for each partition (an account, or an account and a conference Status), the instant up to
-which every record of its time filter has been read, and what is needed to tell a changed record from a
-record seen before.
+"""Stream state: for each partition (an account, or an account and a conference Status), the cursor, up to which
+every version of every record has been read, and the versions read at or after it (see ``emission``).
 
-``{"version": 1, "cursors": {"AC...": "2026-11-27T10:00:00Z"}}`` - a few dozen bytes per account, no
-records inside. A cursor only moves forward, and only when a whole window below it has been emitted.
-Usage records have no ``date_updated``: for the days still inside the lookback their values are kept as
-short digests under ``"digests"``, so an unchanged usage record is not emitted twice.
+``{"version": 2, "cursors": {"AC...": "2026-11-27T10:00:00Z"}, "seen": {"AC...": "<base64>"}}``: a few dozen
+bytes per account, plus 6 bytes per record changed in the last minutes before the sync (or, for usage records,
+per record inside the lookback). No records inside. A cursor only moves forward, and only once a whole window
+below it has been emitted. Version 1 (without ``seen``, with usage ``digests``) is read: its cursors are kept and
+its digests dropped, so usage inside the lookback is emitted once more.
+
+The JSON is built once per change, not each time the CDK asks for it (it asks after every record).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import base64
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from source_twilio.config import ConfigError
 from source_twilio.timeutil import format_datetime, parse_iso_datetime
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+VERSION_BYTES = 6
 
 
 def partition_key(partition: Mapping[str, Any]) -> str:
@@ -28,32 +31,57 @@ def partition_key(partition: Mapping[str, Any]) -> str:
     return f"{partition.get('account_sid', '')}{suffix}"
 
 
-def digest(values: tuple[Any, ...]) -> str:
-    return hashlib.blake2b(repr(values).encode(), digest_size=6).hexdigest()
-
-
-@dataclass
 class StreamState:
-    cursors: dict[str, datetime] = field(default_factory=dict)
-    digests: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Cursors and remembered versions per partition key; JSON on demand, cached."""
+
+    def __init__(
+        self, cursors: Mapping[str, datetime] | None = None, seen: Mapping[str, Iterable[int]] | None = None
+    ) -> None:
+        self._cursors: dict[str, datetime] = dict(cursors or {})
+        self._seen: dict[str, frozenset[int]] = {key: frozenset(v) for key, v in (seen or {}).items() if v}
+        self._json: dict[str, Any] | None = None
 
     def cursor(self, key: str) -> datetime | None:
-        return self.cursors.get(key)
+        return self._cursors.get(key)
+
+    def seen(self, key: str) -> frozenset[int]:
+        return self._seen.get(key, frozenset())
+
+    @property
+    def cursors(self) -> dict[str, datetime]:
+        return dict(self._cursors)
 
     def advance(self, key: str, to: datetime) -> None:
-        current = self.cursors.get(key)
+        current = self._cursors.get(key)
         if current is None or to > current:
-            self.cursors[key] = to
+            self._cursors[key] = to
+            self._json = None
+
+    def remember(self, key: str, versions: Iterable[int], *, replace: bool) -> None:
+        """Add versions read for a partition; ``replace`` (its last slice) drops those of earlier syncs."""
+        kept = frozenset(versions) if replace else self.seen(key) | frozenset(versions)
+        if kept == self.seen(key):
+            return
+        if kept:
+            self._seen[key] = kept
+        else:
+            self._seen.pop(key, None)
+        self._json = None
 
     def to_json(self) -> dict[str, Any]:
-        if not self.cursors:
+        if self._json is None:
+            self._json = self._build_json()
+        return self._json
+
+    def _build_json(self) -> dict[str, Any]:
+        if not self._cursors and not self._seen:
             return {}
         state: dict[str, Any] = {
             "version": STATE_VERSION,
-            "cursors": {key: format_datetime(value) for key, value in sorted(self.cursors.items())},
+            "cursors": {key: format_datetime(value) for key, value in sorted(self._cursors.items())},
         }
-        if self.digests:
-            state["digests"] = {key: dict(sorted(values.items())) for key, values in sorted(self.digests.items())}
+        if self._seen:
+            state["seen"] = {key: _pack(versions) for key, versions in sorted(self._seen.items())}
         return state
 
     @classmethod
@@ -62,7 +90,7 @@ class StreamState:
             return cls()
         if not isinstance(value, Mapping):
             raise _unreadable(stream_name, f"it is a {type(value).__name__}, not an object")
-        if value.get("version") != STATE_VERSION or not isinstance(value.get("cursors"), Mapping):
+        if value.get("version") not in READABLE_VERSIONS or not isinstance(value.get("cursors"), Mapping):
             keys = ", ".join(sorted(map(str, value))[:5])
             raise _unreadable(stream_name, f"it has keys {keys or 'none'}, not version {STATE_VERSION} and cursors")
         cursors = {}
@@ -71,12 +99,25 @@ class StreamState:
             if parsed is None:
                 raise _unreadable(stream_name, f"the cursor of {key} is {instant!r}, not an ISO 8601 instant")
             cursors[str(key)] = parsed
-        digests = value.get("digests", {})
-        if not isinstance(digests, Mapping) or not all(isinstance(v, Mapping) for v in digests.values()):
-            raise _unreadable(stream_name, "its digests are not objects")
-        return cls(
-            cursors=cursors, digests={str(k): {str(a): str(b) for a, b in v.items()} for k, v in digests.items()}
-        )
+        seen = value.get("seen", {})
+        if not isinstance(seen, Mapping) or not all(isinstance(packed, str) for packed in seen.values()):
+            raise _unreadable(stream_name, "its seen versions are not strings")
+        try:
+            versions = {str(key): _unpack(packed) for key, packed in seen.items()}
+        except ValueError as error:
+            raise _unreadable(stream_name, f"its seen versions are not readable ({error})") from None
+        return cls(cursors=cursors, seen=versions)
+
+
+def _pack(versions: frozenset[int]) -> str:
+    return base64.b64encode(b"".join(v.to_bytes(VERSION_BYTES, "big") for v in sorted(versions))).decode()
+
+
+def _unpack(packed: str) -> frozenset[int]:
+    raw = base64.b64decode(packed.encode(), validate=True)
+    if len(raw) % VERSION_BYTES:
+        raise ValueError(f"{len(raw)} bytes is not a whole number of versions")
+    return frozenset(int.from_bytes(raw[i : i + VERSION_BYTES], "big") for i in range(0, len(raw), VERSION_BYTES))
 
 
 def _unreadable(stream_name: str, why: str) -> ConfigError:

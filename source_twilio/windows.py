@@ -1,9 +1,10 @@
-"""Time windows over Twilio's date filters, and the query parameters that ask for exactly one window.
+"""Time windows over Twilio's date filters, and the query parameters that ask for at least one window.
 
-Twilio's filters are inclusive at both ends (``X>`` is on-or-after, ``X<`` on-or-before) and some are
-honoured by UTC day only (calls, conferences). A window is half-open, ``[start, end)``: the request asks
-for a little more where the filter is coarse, and records outside the window are dropped client-side,
-so adjacent windows never emit a record twice and never miss one at a boundary.
+Twilio's lower bounds (``X>``, ``StartDate``) are "on or after". Its upper bounds are "on or before" in most
+specs but "before" in the Calls spec, and some filters take whole UTC days only (calls, conferences, usage). A
+window is half-open, ``[start, end)``: the request asks one unit (a second, or a day) beyond its end, so that
+either reading of the upper bound returns the whole window, and what falls outside it is dropped client-side.
+Adjacent windows therefore never emit a record twice and never miss one at a boundary.
 """
 
 from __future__ import annotations
@@ -20,33 +21,40 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Granularity(str, Enum):
-    SECOND = "second"  # X> / X< with a date-time, honoured to the second (messages, recordings, media)
-    DAY = "day"  # X> / X< honoured by UTC day only (calls, conferences)
-    DATES = "dates"  # StartDate / EndDate as inclusive dates (usage records)
-    DATETIMES = "datetimes"  # StartDate / EndDate as inclusive date-times (Monitor alerts)
+    SECOND = "second"  # bounds are date-times, honoured to the second (messages, recordings, alerts)
+    DAY = "day"  # bounds are dates; the field is a date-time (calls, conferences)
+    DATES = "dates"  # bounds are dates and so is the field: windows are whole days (usage records)
 
 
 @dataclass(frozen=True)
 class TimeFilter:
-    """How one stream is filtered by time on Twilio's side."""
+    """How one list is filtered by time on Twilio's side."""
 
-    param: str  # the filter's name: DateSent, StartTime, DateCreated, StartDate (with EndDate)
     field: str  # the record field it filters on
+    lower: str  # the query key of the lower bound: "DateSent>", "StartDate"
+    upper: str  # the query key of the upper bound: "DateSent<", "EndDate"
     granularity: Granularity
     window: timedelta  # size of one window: a checkpoint after each
-    retention: timedelta | None = None  # how far back Twilio serves this list at all
+    retention: timedelta | None = None  # how far back Twilio serves this list at all (at most; accounts may keep less)
     nullable: bool = False  # the field can be null (never matched by a filter): such records need a sweep
 
+    @property
+    def whole_days(self) -> bool:
+        return self.granularity is Granularity.DATES
+
     def params(self, window: Window) -> dict[str, str]:
-        """Query parameters asking for every record of the window (and, where the filter is coarse, a little more)."""
-        last = window.end - ONE_SECOND
+        """Query parameters asking for every record of the window, and one unit beyond its end."""
         if self.granularity is Granularity.SECOND:
-            return {f"{self.param}>": format_datetime(window.start), f"{self.param}<": format_datetime(last)}
-        if self.granularity is Granularity.DAY:
-            return {f"{self.param}>": format_date(window.start.date()), f"{self.param}<": format_date(last.date())}
-        if self.granularity is Granularity.DATES:
-            return {"StartDate": format_date(window.start.date()), "EndDate": format_date(last.date())}
-        return {"StartDate": format_datetime(window.start), "EndDate": format_datetime(last)}
+            return {self.lower: format_datetime(window.start), self.upper: format_datetime(window.end)}
+        last_day = (window.end - ONE_SECOND).date()
+        return {self.lower: format_date(window.start.date()), self.upper: format_date(last_day + ONE_DAY)}
+
+    def value_of(self, moment: datetime) -> str:
+        """An instant as the record field's converted values compare: ISO 8601, or a date for a date field."""
+        return format_date(moment.date()) if self.granularity is Granularity.DATES else format_datetime(moment)
+
+    def bounds(self, window: Window) -> tuple[str, str]:
+        return self.value_of(window.start), self.value_of(window.end)
 
 
 @dataclass(frozen=True, order=True)
@@ -58,6 +66,13 @@ class Window:
 
     def contains(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
+
+    def halves(self) -> tuple[Window, Window] | None:
+        """The window cut in two at a whole second, or None if it is one second long."""
+        middle = floor_to_second(self.start + (self.end - self.start) / 2)
+        if middle <= self.start or middle >= self.end:
+            return None
+        return Window(self.start, middle), Window(middle, self.end)
 
     def as_slice(self) -> dict[str, str]:
         return {"start": format_datetime(self.start), "end": format_datetime(self.end)}

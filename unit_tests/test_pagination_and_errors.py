@@ -5,7 +5,7 @@ import requests
 from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_twilio.errors import TwilioBackoffStrategy, TwilioErrorHandler, describe
+from source_twilio.errors import AUTH_RETRIES, TwilioBackoffStrategy, TwilioErrorHandler, describe
 from source_twilio.pagination import next_page_url, records_of
 
 API = "https://api.twilio.com/2010-04-01/"
@@ -67,6 +67,8 @@ def test_given_monitor_envelope_when_records_read_then_meta_key_names_the_list()
         (500, '{"code": 20500}', ResponseAction.RETRY),
         (503, "<html><body>Service Unavailable</body></html>", ResponseAction.RETRY),
         (400, '{"code": 20001, "message": "bad"}', ResponseAction.FAIL),
+        (400, '{"code": 20004, "message": "outside of retention window"}', ResponseAction.IGNORE),  # narrowed
+        (400, '{"code": 20001, "message": "data is limited to 10,000 results"}', ResponseAction.IGNORE),  # split
         (404, '{"code": 20404}', ResponseAction.FAIL),
     ],
 )
@@ -80,10 +82,17 @@ def test_given_404_where_it_means_no_data_when_interpreted_then_ignored():
     assert handler.interpret_response(response(404, '{"code": 20404}')).response_action is ResponseAction.IGNORE
 
 
-def test_given_401_when_repeated_then_retried_twice_then_handed_to_the_stream():
+def test_given_401_when_repeated_then_retried_for_over_30_seconds_then_handed_to_the_stream():
     handler = TwilioErrorHandler("calls", ignore_404=False, logger=logging.getLogger())
-    actions = [handler.interpret_response(response(401, '{"code": 20003}')).response_action for _ in range(3)]
-    assert actions == [ResponseAction.RETRY, ResponseAction.RETRY, ResponseAction.IGNORE]
+    strategy = TwilioBackoffStrategy()
+    actions, waited = [], 0.0
+    for attempt in range(1, AUTH_RETRIES + 2):
+        refused = response(401, '{"code": 20003}')
+        actions.append(handler.interpret_response(refused).response_action)
+        if actions[-1] is ResponseAction.RETRY:
+            waited += strategy.backoff_time(refused, attempt_count=attempt)
+    assert actions == [ResponseAction.RETRY] * AUTH_RETRIES + [ResponseAction.IGNORE]
+    assert waited >= 30, "a burst of transient 401s must not skip an account"
 
 
 def test_given_connection_error_when_interpreted_then_retried():

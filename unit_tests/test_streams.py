@@ -9,6 +9,7 @@ import requests_mock
 from airbyte_cdk.test.entrypoint_wrapper import ExpectedOutcome
 
 from source_twilio.definitions import STREAMS, Scope
+from source_twilio.errors import AUTH_RETRIES
 from source_twilio.streams import _schema
 from unit_tests.conftest import ACCOUNT_SID, AUTH_TOKEN, SUBACCOUNT_SID
 from unit_tests.twilio_mocks import (
@@ -129,18 +130,41 @@ def test_given_countries_when_reading_numbers_then_only_listed_number_types_are_
     }
 
 
-def test_given_subaccount_refuses_when_reading_then_it_is_skipped_with_a_warning_and_others_sync(config):
+@pytest.mark.parametrize("reported", ["suspended", "closed"])
+def test_given_a_subaccount_refusing_that_twilio_reports_inactive_when_reading_then_skipped_with_a_warning(
+    config, reported
+):
     with requests_mock.Mocker() as mocker:
         given_accounts(mocker)
         mocker.get(f"{API}/Accounts/{ACCOUNT_SID}/Queues.json", json=page("queues", [{"sid": "QU1"}]))
         refused = mocker.get(
             f"{API}/Accounts/{SUBACCOUNT_SID}/Queues.json", status_code=401, json=error_body(401, 20003, "Authenticate")
         )
+        mocker.get(f"{API}/Accounts/{SUBACCOUNT_SID}.json", json={"sid": SUBACCOUNT_SID, "status": reported})
         output = read_stream(config, "queues")
     assert not output.errors
     assert [r.record.data["sid"] for r in output.records] == ["QU1"]
-    assert refused.call_count == 3  # a transient 401 is retried twice first
-    assert any(SUBACCOUNT_SID in log.log.message and "Skipping account" in log.log.message for log in output.logs)
+    assert refused.call_count == AUTH_RETRIES + 1  # a transient 401 is retried for over 30 seconds first
+    assert any(
+        SUBACCOUNT_SID in log.log.message and "Skipping subaccount" in log.log.message and reported in log.log.message
+        for log in output.logs
+    )
+
+
+def test_given_a_subaccount_refusing_that_twilio_reports_active_when_reading_then_the_stream_ends_incomplete(config):
+    """Issue 9 item 8: not a silent short sync (an overwrite destination would lose that account's rows)."""
+    with requests_mock.Mocker() as mocker:
+        given_accounts(mocker)
+        mocker.get(f"{API}/Accounts/{ACCOUNT_SID}/Queues.json", json=page("queues", [{"sid": "QU1"}]))
+        mocker.get(
+            f"{API}/Accounts/{SUBACCOUNT_SID}/Queues.json", status_code=401, json=error_body(401, 20003, "Authenticate")
+        )
+        mocker.get(f"{API}/Accounts/{SUBACCOUNT_SID}.json", json={"sid": SUBACCOUNT_SID, "status": "active"})
+        output = read_stream(config, "queues", expected_outcome=ExpectedOutcome.EXPECT_EXCEPTION)
+    assert [r.record.data["sid"] for r in output.records] == ["QU1"]
+    error = output.errors[0].trace.error
+    assert "queues is incomplete" in error.message and SUBACCOUNT_SID in error.message and "active" in error.message
+    assert error.failure_type.value == "transient_error"
 
 
 def test_given_main_account_refuses_when_reading_then_config_error_says_what_to_check(config):

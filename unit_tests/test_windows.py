@@ -51,25 +51,37 @@ def test_given_window_when_contains_then_half_open():
     "time_filter, expected",
     [
         (
-            TimeFilter("DateSent", "date_sent", Granularity.SECOND, DAY),
-            {"DateSent>": "2024-01-01T00:00:00Z", "DateSent<": "2024-01-01T23:59:59Z"},
+            TimeFilter("date_sent", "DateSent>", "DateSent<", Granularity.SECOND, DAY),
+            {"DateSent>": "2024-01-01T00:00:00Z", "DateSent<": "2024-01-02T00:00:00Z"},
         ),
         (
-            TimeFilter("StartTime", "start_time", Granularity.DAY, DAY),
-            {"StartTime>": "2024-01-01", "StartTime<": "2024-01-01"},
+            TimeFilter("start_time", "StartTime>", "StartTime<", Granularity.DAY, DAY),
+            {"StartTime>": "2024-01-01", "StartTime<": "2024-01-02"},
         ),
         (
-            TimeFilter("StartDate", "start_date", Granularity.DATES, DAY),
-            {"StartDate": "2024-01-01", "EndDate": "2024-01-01"},
+            TimeFilter("start_date", "StartDate", "EndDate", Granularity.DATES, DAY),
+            {"StartDate": "2024-01-01", "EndDate": "2024-01-02"},
         ),
         (
-            TimeFilter("StartDate", "date_generated", Granularity.DATETIMES, DAY),
-            {"StartDate": "2024-01-01T00:00:00Z", "EndDate": "2024-01-01T23:59:59Z"},
+            TimeFilter("date_generated", "StartDate", "EndDate", Granularity.SECOND, DAY),
+            {"StartDate": "2024-01-01T00:00:00Z", "EndDate": "2024-01-02T00:00:00Z"},
         ),
     ],
 )
-def test_given_midnight_to_midnight_window_when_params_then_inclusive_ends_do_not_reach_next_day(time_filter, expected):
+def test_given_a_window_when_params_then_they_ask_one_unit_beyond_its_end(time_filter, expected):
+    """Whether Twilio's upper bound means "before" or "on or before", the whole window comes back."""
     assert time_filter.params(Window(at(2024, 1, 1), at(2024, 1, 2))) == expected
+
+
+def test_given_a_window_ending_mid_day_when_params_by_day_then_the_next_day_is_asked_too():
+    time_filter = TimeFilter("start_time", "StartTime>", "StartTime<", Granularity.DAY, DAY)
+    assert time_filter.params(Window(at(2024, 1, 1, 5), at(2024, 1, 3, 7)))["StartTime<"] == "2024-01-04"
+
+
+def test_given_a_window_when_halved_then_two_windows_meet_at_a_whole_second():
+    left, right = Window(at(2024, 1, 1), at(2024, 1, 1, 0, 0, 3)).halves()
+    assert left.end == right.start == at(2024, 1, 1, 0, 0, 1) and left.start == at(2024, 1, 1)
+    assert Window(at(2024, 1, 1), at(2024, 1, 1, 0, 0, 1)).halves() is None
 
 
 def test_given_window_when_round_tripped_through_slice_then_equal():

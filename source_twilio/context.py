@@ -1,0 +1,104 @@
+"""What the streams of one sync share: the accounts, Twilio's clock and the sync's time frame, one HTTP session
+with its per-account limit and outage watch, the retention limits learned, and the worker pools."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import requests
+
+from source_twilio.accounts import AccountDirectory
+from source_twilio.clock import TwilioClock
+from source_twilio.concurrency import AccountLimitedAdapter, AccountLimiter
+from source_twilio.config import TwilioConfig
+from source_twilio.definitions import Host, StreamDefinition
+from source_twilio.emission import SETTLE
+from source_twilio.health import Outage
+from source_twilio.retention import RetentionLimits
+from source_twilio.windows import floor_to_second
+from source_twilio.workers import WorkerPool
+
+if TYPE_CHECKING:
+    from source_twilio.streams import TwilioStream
+
+logger = logging.getLogger("airbyte")
+
+HOST_PATHS = {Host.API: "/2010-04-01/", Host.MONITOR: "/v1/"}
+
+
+@dataclass(frozen=True)
+class SyncFrame:
+    """The sync's time, by Twilio's clock: windows end at ``start``; cursors stop at ``horizon`` (``SETTLE``
+    earlier), before which every record Twilio stamped was visible when the sync began."""
+
+    start: datetime
+    horizon: datetime
+
+
+@dataclass
+class SyncContext:
+    config: TwilioConfig
+    authenticator: requests.auth.AuthBase
+    accounts: AccountDirectory = field(init=False)
+    clock: TwilioClock = field(default_factory=TwilioClock)
+    outage: Outage = field(default_factory=Outage)
+    _frame: SyncFrame | None = field(default=None, init=False)
+    _frame_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    @cached_property
+    def limiter(self) -> AccountLimiter:
+        return AccountLimiter(ceiling=self.config.num_workers)
+
+    @cached_property
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = AccountLimitedAdapter(
+            self.limiter, self.config.account_sid, self.config.num_workers, self.clock, self.outage
+        )
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    @cached_property
+    def retention(self) -> RetentionLimits:
+        return RetentionLimits(self.clock)
+
+    @cached_property
+    def slice_pool(self) -> WorkerPool:
+        return WorkerPool(self.config.num_workers, "slice")
+
+    @cached_property
+    def child_pool(self) -> WorkerPool:
+        return WorkerPool(self.config.num_workers, "child")
+
+    @property
+    def frame(self) -> SyncFrame:
+        """Fixed at the first call, once Twilio has answered (the account list): its clock, not this machine's."""
+        with self._frame_lock:
+            if self._frame is None:
+                self.accounts.readable()
+                if not self.clock.synchronised:
+                    logger.warning("Twilio's answers carry no Date header: timing the sync by this machine's clock.")
+                start = floor_to_second(self.clock.now())
+                self._frame = SyncFrame(start, start - SETTLE)
+            return self._frame
+
+    def base_url(self, host: Host) -> str:
+        base = self.config.monitor_base if host is Host.MONITOR else self.config.api_base
+        return base + HOST_PATHS[host]
+
+    def new_stream(self, definition: StreamDefinition) -> TwilioStream:
+        from source_twilio.streams import TwilioStream
+
+        return TwilioStream(definition, self)
+
+    def close(self) -> None:
+        """Stops the workers once the sync is over (they are daemons: nothing waits for them)."""
+        for pool in ("slice_pool", "child_pool"):
+            if pool in vars(self):
+                vars(self)[pool].close()

@@ -1,0 +1,200 @@
+"""Which records a slice emits, and which versions it remembers: the rules of a sync, as pure functions.
+
+Words used here:
+
+- A partition's *cursor* (``since``) is the previous sync's *horizon*: Twilio's time when that sync started, less
+  ``SETTLE``. Every version of every record stamped before it was visible to that sync (Twilio's lists are
+  eventually consistent: a record can show up a little after its timestamp), and that sync read every window
+  below it. A record read again is emitted only if it is *new* (its filtered field is at or after ``since``, out
+  of the previous sync's windows) or *updated* (its change cursor, ``date_updated``, is at or after ``since``).
+- The previous sync also read records stamped at or after its horizon, up to its start: it remembers their
+  *versions* (a short hash of key and version fields), so that reading one again unchanged does not emit it
+  twice. Usage records have no change cursor at all: every one read again is compared by version.
+- A window is half-open, ``[low, high)`` in the field's own format; what a request returns beyond it belongs to
+  another window, except in the first window of a partition, where a record before ``low`` (Twilio's day
+  filters return whole days) that changed since the previous sync is emitted: nothing else would read it again.
+- A child (a message's media, a conference's participants) is asked for only where its parent is new or
+  changed; all children of a new parent are emitted, only updated ones of a changed parent. The sweep reads
+  the children of every parent it finds, and remembers them whatever their timestamps: a queued message looks
+  new once it is sent, and its media, unchanged, must not be emitted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from enum import Enum
+from typing import Any
+
+SETTLE = timedelta(minutes=5)
+"""How long a record may take to show up in Twilio's lists after its timestamp, and still be emitted once."""
+
+Record = Mapping[str, Any]
+
+
+def version_of(record: Record, key_fields: Iterable[str], version_fields: Iterable[str]) -> int:
+    """A 48-bit hash of the record's key and version: equal for the same version of the same record."""
+    values = tuple(record.get(name) for name in key_fields) + tuple(record.get(name) for name in version_fields)
+    return int.from_bytes(hashlib.blake2b(repr(values).encode(), digest_size=6).digest(), "big")
+
+
+@dataclass(frozen=True)
+class Previously:
+    """What the previous sync of a partition saw: everything before ``since``, and these versions after it."""
+
+    since: str  # ISO 8601 UTC, as records' converted timestamps are
+    versions: frozenset[int] = frozenset()
+
+
+class Place(Enum):
+    INSIDE = "inside"  # within the slice's window (or the sweep's nulls, or a list with no time filter)
+    BEFORE = "before"  # before the first window of an incremental partition, at or after start_date
+    OUTSIDE = "outside"  # another window's, or past this sync's end
+
+
+@dataclass(frozen=True)
+class SliceRules:
+    """What one slice emits of the records its requests return, and what it remembers for the next sync.
+
+    ``time_field`` is the time filter's field (None for a list without one); ``low``/``high`` the window in the field's
+    format (None for the sweep, which keeps the records whose field is null); ``reaches_back`` the earliest value
+    a record before the first window may have to be emitted (None outside an incremental partition's first
+    window). ``remember_from`` (in the field's format) and ``remember_updated_from`` (an ISO instant) say which
+    versions the next sync needs remembered; None in full refresh.
+    """
+
+    key_fields: tuple[str, ...]
+    version_fields: tuple[str, ...]
+    change_cursor: str | None = None
+    parent_cursor: str | None = None  # a child stream's: the parent's change cursor
+    time_field: str | None = None
+    low: str | None = None
+    high: str | None = None
+    sweep: bool = False
+    reaches_back: str | None = None
+    previously: Previously | None = None
+    remember_from: str | None = None
+    remember_updated_from: str | None = None
+    versions: set[int] = field(default_factory=set, compare=False)  # what this slice read, for the next sync
+
+    # --- where a record falls ---------------------------------------------------------------------------------
+
+    def place(self, record: Record) -> Place:
+        if self.time_field is None:
+            return Place.INSIDE
+        value = record.get(self.time_field)
+        if self.sweep:
+            return Place.INSIDE if value is None else Place.OUTSIDE
+        if value is None:
+            return Place.OUTSIDE
+        if not _comparable(value):
+            return Place.INSIDE  # not convertible: Twilio's own filter put it in this window
+        if self.low is not None and value < self.low:
+            return Place.BEFORE if self.reaches_back is not None and value >= self.reaches_back else Place.OUTSIDE
+        if self.high is not None and value >= self.high:
+            return Place.OUTSIDE
+        return Place.INSIDE
+
+    # --- what the previous sync saw -----------------------------------------------------------------------------
+
+    def is_new(self, record: Record) -> bool:
+        """Out of the previous sync's windows (or there was none)."""
+        if self.previously is None:
+            return True
+        value = record.get(self.time_field) if self.time_field else None
+        return _comparable(value) and value >= self.previously.since
+
+    def is_updated(self, record: Record, cursor: str | None = None) -> bool:
+        """Changed since the previous sync began (always, for a record without a change cursor)."""
+        cursor = cursor or self.change_cursor
+        if self.previously is None or cursor is None:
+            return True
+        value = record.get(cursor)
+        return not _comparable(value) or value >= self.previously.since
+
+    def seen(self, version: int) -> bool:
+        return self.previously is not None and version in self.previously.versions
+
+    # --- a list's records ---------------------------------------------------------------------------------------
+
+    def emits(self, record: Record) -> bool:
+        """Whether to emit a record the slice's request returned; remembers its version when the next sync needs it."""
+        place = self.place(record)
+        if place is Place.OUTSIDE:
+            return False
+        if self.previously is None:
+            candidate = place is Place.INSIDE
+        elif place is Place.INSIDE:
+            candidate = self.is_new(record) or self.is_updated(record)
+        else:
+            candidate = self.is_updated(record)
+        if not candidate and self.remember_from is None:
+            return False
+        version = version_of(record, self.key_fields, self.version_fields)
+        if self._remembers(record, record):
+            self.versions.add(version)
+        return candidate and not self.seen(version)
+
+    # --- a child stream: its parents' records, then the children --------------------------------------------------
+
+    def expands(self, parent: Record) -> Expansion | None:
+        """Whether a parent's children are asked for, and which of them may be emitted."""
+        place = self.place(parent)
+        if place is Place.OUTSIDE:
+            return None
+        if self.previously is None or (place is Place.INSIDE and self.is_new(parent)):
+            return Expansion(parent, Children.ALL)
+        if self.is_updated(parent, self.parent_cursor):
+            return Expansion(parent, Children.UPDATED)
+        if self.sweep and self.remember_from is not None:
+            return Expansion(parent, Children.NONE)  # read only to be remembered: see the module's docstring
+        return None
+
+    def emits_child(self, child: Record, expansion: Expansion) -> bool:
+        if expansion.children is Children.ALL:
+            candidate = True
+        else:
+            candidate = expansion.children is Children.UPDATED and self.is_updated(child)
+        if not candidate and self.remember_from is None:
+            return False
+        version = version_of(child, self.key_fields, self.version_fields)
+        if self._remembers(expansion.parent, child):
+            self.versions.add(version)
+        return candidate and not self.seen(version)
+
+    def narrowed(self, low: str, high: str, *, first: bool) -> SliceRules:
+        """The same rules for part of the window (a window Twilio refuses whole is read in halves)."""
+        return replace(self, low=low, high=high, reaches_back=self.reaches_back if first else None)
+
+    def _remembers(self, filtered: Record, versioned: Record) -> bool:
+        """The next sync reads this version again and would take it for new or updated: remember it."""
+        if self.remember_from is None:
+            return False
+        if self.sweep:
+            return True  # its field is null: once set, the record (and its children) will look new
+        value = filtered.get(self.time_field) if self.time_field else None
+        if _comparable(value) and value >= self.remember_from:
+            return True
+        if self.remember_updated_from is None or self.change_cursor is None:
+            return False
+        updated = versioned.get(self.change_cursor)
+        return _comparable(updated) and updated >= self.remember_updated_from
+
+
+class Children(Enum):
+    ALL = "all"  # the parent is new to this sync: none of its children was emitted before
+    UPDATED = "updated"  # the parent changed: its children updated since the previous sync
+    NONE = "none"  # the parent did not change: its children are read only to be remembered (the sweep)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    parent: Record
+    children: Children
+
+
+def _comparable(value: Any) -> bool:
+    """An ISO 8601 string (converted timestamps and dates are): such strings sort like the instants they name."""
+    return isinstance(value, str) and value[:1].isdigit()

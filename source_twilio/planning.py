@@ -1,0 +1,117 @@
+"""A stream's slices, planned once per sync: which lists it reads (partitions: an account, and a conference
+Status where Twilio splits the list) and which part of each (the sweep of records whose filtered field is null,
+then time windows), each with its partition key, its window and the rules of what it emits, computed once.
+
+A partition is read from ``start_date`` (or the account's creation), or, incrementally, from its cursor less the
+lookback, to the sync's start. The sweep comes first: Twilio's date filters never match a null field (queued
+messages have no ``date_sent``, queued calls no ``start_time``), and the cursor moves only with windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from airbyte_cdk.sources.types import StreamSlice
+
+from source_twilio.context import SyncFrame
+from source_twilio.definitions import StreamDefinition
+from source_twilio.emission import Previously, SliceRules
+from source_twilio.state import StreamState, partition_key
+from source_twilio.timeutil import format_datetime
+from source_twilio.windows import TimeFilter, Window, floor_to_second, plan_windows
+
+SWEEP = "sweep"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, eq=False)
+class SlicePlan:
+    partition: Mapping[str, Any]
+    key: str
+    window: Window | None  # None: the sweep, or a list without a time filter
+    sweep: bool
+    last: bool  # the partition's last slice: its state then holds only this sync's versions
+    rules: SliceRules
+
+    @property
+    def account_sid(self) -> str | None:
+        return self.partition.get("account_sid")
+
+    def stream_slice(self) -> StreamSlice:
+        if self.window is not None:
+            cursor_slice: dict[str, Any] = self.window.as_slice()
+        else:
+            cursor_slice = {SWEEP: self.rules.time_field} if self.sweep else {}
+        return StreamSlice(partition=dict(self.partition), cursor_slice=cursor_slice, extra_fields={"plan": self})
+
+
+@dataclass(frozen=True)
+class Planner:
+    """Plans the slices of one stream (``definition``) over the lists of ``slicing`` (its parent's, for a child)."""
+
+    definition: StreamDefinition
+    slicing: StreamDefinition
+    start_date: datetime
+    lookback: timedelta
+
+    def plan(
+        self,
+        partition: Mapping[str, Any],
+        previous: StreamState | None,
+        frame: SyncFrame | None = None,
+        created: datetime | None = None,
+    ) -> list[SlicePlan]:
+        """The slices of one partition; ``previous`` is the state to resume from (None: full refresh)."""
+        key = partition_key(partition)
+        time_filter = self.slicing.time_filter
+        common: dict[str, Any] = {
+            "key_fields": tuple(self.definition.primary_key),
+            "version_fields": self.definition.version_fields,
+            "change_cursor": self.definition.change_cursor,
+            "parent_cursor": self.slicing.change_cursor if self.slicing is not self.definition else None,
+        }
+        if time_filter is None or frame is None:
+            return [SlicePlan(partition, key, None, sweep=False, last=True, rules=SliceRules(**common))]
+        cursor = previous.cursor(key) if previous is not None else None
+        start = max(self.start_date, floor_to_second(created)) if created else self.start_date
+        if cursor is not None and previous is not None:
+            start = max(start, cursor - self.lookback)
+            common["previously"] = Previously(format_datetime(cursor), previous.seen(key))
+        common["time_field"] = time_filter.field
+        if previous is not None:
+            common |= self._memory(time_filter, frame)
+        plans = []
+        if time_filter.nullable:
+            plans.append(
+                SlicePlan(partition, key, None, sweep=True, last=False, rules=SliceRules(**common, sweep=True))
+            )
+        for window in plan_windows(start, frame.start, time_filter.window, whole_days=time_filter.whole_days):
+            low, high = time_filter.bounds(window)
+            first = len(plans) == int(time_filter.nullable)
+            reaches_back = time_filter.value_of(self.start_date) if first and cursor is not None else None
+            rules = SliceRules(**common, low=low, high=high, reaches_back=reaches_back)
+            plans.append(SlicePlan(partition, key, window, sweep=False, last=False, rules=rules))
+        if plans:
+            plans[-1] = replace(plans[-1], last=True)
+        return plans
+
+    def _memory(self, time_filter: TimeFilter, frame: SyncFrame) -> dict[str, str]:
+        """Which versions the next sync needs remembered: those it reads again and would take for new or updated."""
+        if self.definition.change_cursor is None:  # every record read again is compared by version
+            return {"remember_from": time_filter.value_of(frame.horizon - self.lookback)}
+        return {
+            "remember_from": time_filter.value_of(frame.horizon),
+            "remember_updated_from": format_datetime(frame.horizon),
+        }
+
+
+def interleave(sequences: Iterable[list[T]]) -> Iterator[T]:
+    """Round-robin over the sequences: the first of each, then the second of each, and so on."""
+    lists = list(sequences)
+    for index in range(max(map(len, lists), default=0)):
+        for items in lists:
+            if index < len(items):
+                yield items[index]

@@ -1,0 +1,272 @@
+"""Reading a stream's slices ahead of the CDK, in worker threads, and keeping account of the lists that failed.
+
+The CDK reads a stream's slices one after another. ``SliceReader.run_ahead`` starts reading the next ``depth``
+slices in workers while the CDK emits the current one; ``records`` hands a slice's records over in order,
+through a small bounded queue, so the output and every STATE message are those of a sequential sync and memory
+holds about a page per slice read ahead.
+
+The reader owns every producer it starts, until its records are consumed or the reader is closed: a slice
+skipped or failed, the CDK giving up on the stream, a signal, each cancels what is running. A list that fails
+for good (retries exhausted, an answer Twilio will not change) is recorded under its partition and its later
+slices are not started; the stream ends incomplete once every other list was read and checkpointed.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_twilio.errors import describe
+from source_twilio.health import TwilioUnavailable
+from source_twilio.workers import POLL_SECONDS, Cancelled, WorkerPool, raise_if_stopping
+
+P = TypeVar("P")
+
+CHUNK = 200  # records handed over at a time
+QUEUED_CHUNKS = 2  # per slice read ahead: with the page being read, what a slice holds in memory
+
+
+class SkipList(Exception):
+    """The list is not read, and that is not a failure (a subaccount Twilio reports suspended or closed)."""
+
+
+class ListFailed(Exception):
+    """The list cannot be read in this sync; the stream ends incomplete, naming it."""
+
+    def __init__(self, detail: str, failure_type: FailureType) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.failure_type = failure_type
+
+
+@dataclass(frozen=True)
+class Failure:
+    detail: str
+    failure_type: FailureType
+
+
+class SliceReader(Generic[P]):
+    """Reads slices ahead, hands their records over in order, and remembers which partitions failed."""
+
+    def __init__(
+        self,
+        pool: WorkerPool,
+        depth: int,
+        read: Callable[[P], Iterable[Any]],
+        key_of: Callable[[P], str],
+        gate: Callable[[P], None],
+    ) -> None:
+        """``read`` yields a slice's records; ``gate`` raises ``SkipList`` or ``ListFailed`` for a slice not to read."""
+        self._pool = pool
+        self._depth = depth
+        self._read = read
+        self._key_of = key_of
+        self._gate = gate
+        self._producers: dict[int, _Producer] = {}  # by id(plan), until its records are taken
+        self._started = 0
+        self._lock = threading.Lock()
+        self.failures: dict[str, Failure] = {}
+        self._given_up: set[str] = set()  # partitions a worker gave up on, before the CDK's loop reached them
+
+    def run_ahead(self, plans: Iterable[P]) -> Iterator[P]:
+        """The slices, in order, each already being read when the CDK asks for its records."""
+        upcoming: list[P] = []
+        source = iter(plans)
+        try:
+            while True:
+                while len(upcoming) < self._depth:
+                    plan = next(source, None)
+                    if plan is None:
+                        break
+                    self._start(plan)
+                    upcoming.append(plan)
+                if not upcoming:
+                    return
+                yield upcoming.pop(0)
+        finally:
+            self.close()
+
+    def records(self, plan: P) -> Iterator[Any]:
+        """A slice's records, in order: read ahead, or read here. Nothing, if its partition failed or is skipped."""
+        key = self._key_of(plan)
+        with self._lock:
+            producer = self._producers.pop(id(plan), None)
+        try:
+            if key in self.failures:
+                return
+            self._gate(plan)
+            yield from producer.items() if producer is not None else self._read(plan)
+        except (SkipList, Cancelled):
+            return  # skipped, or stopped because its partition failed: its cursor stays where it was
+        except ListFailed as failure:
+            self._fail(key, Failure(failure.detail, failure.failure_type))
+        except TwilioUnavailable:
+            raise
+        except AirbyteTracedException as error:
+            if error.failure_type == FailureType.config_error:
+                raise
+            self._fail(key, Failure(failure_detail(error), error.failure_type or FailureType.system_error))
+        finally:
+            if producer is not None:
+                producer.cancel()
+
+    def close(self) -> None:
+        """Cancels every producer still running: its worker stops at its next request or hand-over."""
+        with self._lock:
+            producers = list(self._producers.values())
+            self._producers.clear()
+        for producer in producers:
+            producer.cancel()
+
+    # --- internals ----------------------------------------------------------------------------------------------
+
+    def _start(self, plan: P) -> None:
+        key = self._key_of(plan)
+        if key in self._given_up or key in self.failures:
+            return  # records() finds it failed and reads nothing
+        with self._lock:
+            self._started += 1
+            order = self._started
+
+        def produce() -> Iterator[Any]:
+            if key in self._given_up:
+                return
+            self._gate(plan)
+            try:
+                yield from self._read(plan)
+            except ListFailed:
+                self._give_up(key, order)
+                raise
+            except AirbyteTracedException as error:
+                if error.failure_type != FailureType.config_error:
+                    self._give_up(key, order)
+                raise
+
+        producer = _Producer(self._pool, produce, key, order)
+        with self._lock:
+            self._producers[id(plan)] = producer
+
+    def _give_up(self, key: str, order: int) -> None:
+        """A worker gave up on a list: its later slices are not started, and those running are stopped."""
+        with self._lock:
+            self._given_up.add(key)
+            doomed = [p for p in self._producers.values() if p.key == key and p.order > order]
+        for producer in doomed:
+            producer.cancel()
+
+    def _fail(self, key: str, failure: Failure) -> None:
+        with self._lock:
+            self.failures.setdefault(key, failure)
+            doomed = {plan_id: p for plan_id, p in self._producers.items() if p.key == key}
+            for plan_id in doomed:
+                del self._producers[plan_id]
+        for producer in doomed.values():
+            producer.cancel()
+
+
+class _Done:
+    pass
+
+
+_DONE = _Done()
+
+
+class _Producer:
+    """One slice's reading in a worker, handing records over in chunks through a bounded queue."""
+
+    def __init__(self, pool: WorkerPool, produce: Callable[[], Iterable[Any]], key: str, order: int) -> None:
+        self.key = key  # the partition it reads
+        self.order = order  # its place among the slices started
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUED_CHUNKS)
+        self._cancelled = threading.Event()
+        pool.submit(self._run, produce, cancelled=self._cancelled)
+
+    def _run(self, produce: Callable[[], Iterable[Any]]) -> None:
+        try:
+            chunk: list[Any] = []
+            for item in produce():
+                chunk.append(item)
+                if len(chunk) >= CHUNK:
+                    self._put(chunk)
+                    chunk = []
+            self._put(chunk)
+            self._put(_DONE)
+        except Cancelled:
+            return
+        except BaseException as error:  # handed to the consumer, which raises it where the CDK expects it
+            try:
+                self._put(error)
+            except Cancelled:
+                return
+
+    def _put(self, item: Any) -> None:
+        while not self._cancelled.is_set():
+            try:
+                self._queue.put(item, timeout=POLL_SECONDS)
+                return
+            except queue.Full:
+                continue
+        raise Cancelled
+
+    def items(self) -> Iterator[Any]:
+        try:
+            while True:
+                item = self._get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield from item
+        finally:
+            self.cancel()  # a consumer that stops early must not leave the worker waiting
+
+    def _get(self) -> Any:
+        while True:
+            raise_if_stopping()
+            try:
+                return self._queue.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if self._cancelled.is_set():
+                    raise Cancelled from None  # it stopped without handing over the rest
+                continue
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+
+def failure_detail(error: AirbyteTracedException) -> str:
+    """Twilio's own answer where the CDK kept it (the last response of an exhausted retry), else the message."""
+    cause = getattr(error, "_exception", None) or error.__cause__
+    response = getattr(cause, "response", None)
+    if isinstance(response, requests.Response):
+        return f"{describe(response)}, after retries"
+    if isinstance(response, Exception):
+        return f"{type(response).__name__} ({response}), after retries"
+    return error.message or str(error)
+
+
+def incomplete_error(stream_name: str, failures: dict[str, Failure], describe_key: Callable[[str], str]) -> Exception:
+    """The error a stream ends with when lists failed: every list named; transient only if every cause was."""
+    listed = "; ".join(f"{describe_key(key)}: {failure.detail}" for key, failure in failures.items())
+    kinds = {failure.failure_type for failure in failures.values()}
+    if FailureType.config_error in kinds:
+        kind = FailureType.config_error
+    elif kinds == {FailureType.transient_error}:
+        kind = FailureType.transient_error
+    else:
+        kind = FailureType.system_error
+    return AirbyteTracedException(
+        message=(
+            f"Stream {stream_name} is incomplete: Twilio did not serve {len(failures)} of its lists ({listed}). "
+            "Everything else was synced; the next sync starts again where these lists stopped."
+        ),
+        internal_message=listed,
+        failure_type=kind,
+    )

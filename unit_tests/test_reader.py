@@ -1,0 +1,142 @@
+"""The slice reader: records handed over in order, failures kept per partition, and no worker left behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_twilio import workers
+from source_twilio.reader import ListFailed, SkipList, SliceReader
+from source_twilio.workers import STOPPING, SyncInterrupted, WorkerPool
+
+
+@dataclass(frozen=True)
+class Plan:
+    key: str
+    number: int
+
+
+def plans(*keys: str, per_key: int = 3) -> list[Plan]:
+    return [Plan(key, n) for n in range(per_key) for key in keys]
+
+
+def no_gate(plan: Plan) -> None:
+    return None
+
+
+def reader_for(pool: WorkerPool, read, depth: int = 4, gate=no_gate) -> SliceReader[Plan]:
+    return SliceReader(pool, depth, read, lambda plan: plan.key, gate)
+
+
+def consume(reader: SliceReader[Plan], slices: list[Plan]) -> dict[tuple[str, int], list]:
+    return {(plan.key, plan.number): list(reader.records(plan)) for plan in reader.run_ahead(slices)}
+
+
+def assert_workers_end(pool: WorkerPool) -> None:
+    pool.close()
+    deadline = time.monotonic() + 5
+    while any(thread.is_alive() for thread in pool._threads) and time.monotonic() < deadline:
+        threading.Event().wait(0.05)
+    assert not [thread.name for thread in pool._threads if thread.is_alive()], "a worker was left running"
+
+
+def test_given_slices_when_consumed_in_order_then_each_gets_its_own_records_in_order():
+    pool = WorkerPool(3, "test")
+    reader = reader_for(pool, lambda plan: [(plan.key, plan.number, i) for i in range(600)])
+    got = consume(reader, plans("a", "b"))
+    assert got == {(k, n): [(k, n, i) for i in range(600)] for k in "ab" for n in range(3)}
+    assert reader.failures == {}
+    assert_workers_end(pool)
+
+
+def test_given_a_slice_failing_for_good_when_its_later_slices_were_read_ahead_then_they_yield_nothing_and_no_worker_is_left():
+    """The hang of issue 9: later windows of the failed list were blocked on their full queues forever."""
+    pool = WorkerPool(8, "test")
+
+    def read(plan: Plan) -> Iterator:
+        if plan.key == "a" and plan.number == 0:
+            yield "first"
+            raise AirbyteTracedException(message="boom", failure_type=FailureType.transient_error)
+        yield from ((plan.key, plan.number, i) for i in range(10_000))  # far more than the queue holds
+
+    reader = reader_for(pool, read, depth=6)
+    got = consume(reader, plans("a", "b"))
+    assert got[("a", 0)] in ([], ["first"])  # a failed slice: what was read before may or may not be emitted
+    assert got[("a", 1)] == [] and got[("a", 2)] == []
+    assert all(len(got[("b", n)]) == 10_000 for n in range(3))
+    assert set(reader.failures) == {"a"} and reader.failures["a"].failure_type == FailureType.transient_error
+    assert_workers_end(pool)
+
+
+def test_given_the_consumer_stops_early_when_the_reader_closes_then_no_worker_is_left():
+    pool = WorkerPool(4, "test")
+    reader = reader_for(pool, lambda plan: iter(range(10**7)))
+    slices = reader.run_ahead(plans("a", "b", per_key=5))
+    first = next(slices)
+    next(iter(reader.records(first)))
+    slices.close()
+    assert_workers_end(pool)
+
+
+def test_given_a_gate_that_skips_or_fails_a_slice_then_it_is_not_read_and_failures_say_why():
+    pool = WorkerPool(2, "test")
+    read_keys: list[str] = []
+
+    def gate(plan: Plan) -> None:
+        if plan.key == "skipped":
+            raise SkipList("suspended")
+        if plan.key == "refused":
+            raise ListFailed("Twilio refused the account", FailureType.transient_error)
+
+    def read(plan: Plan) -> list:
+        read_keys.append(plan.key)
+        return [plan.number]
+
+    reader = reader_for(pool, read, gate=gate)
+    got = consume(reader, plans("ok", "skipped", "refused"))
+    assert {key for key in read_keys} == {"ok"}
+    assert got[("skipped", 0)] == [] and got[("refused", 0)] == []
+    assert set(reader.failures) == {"refused"}
+    assert_workers_end(pool)
+
+
+def test_given_a_config_error_when_read_then_it_is_raised_not_recorded():
+    pool = WorkerPool(2, "test")
+
+    def read(plan: Plan) -> list:
+        raise AirbyteTracedException(message="bad credentials", failure_type=FailureType.config_error)
+
+    reader = reader_for(pool, read)
+    slices = reader.run_ahead(plans("a"))
+    with pytest.raises(AirbyteTracedException, match="bad credentials"):
+        list(reader.records(next(slices)))
+    slices.close()
+    assert_workers_end(pool)
+
+
+def test_given_a_stop_signal_when_the_consumer_waits_then_it_ends_with_sync_interrupted(monkeypatch):
+    pool = WorkerPool(2, "test")
+    release = threading.Event()
+
+    def read(plan: Plan) -> Iterator:
+        release.wait(10)
+        yield 1
+
+    reader = reader_for(pool, read)
+    slices = reader.run_ahead(plans("a"))
+    threading.Timer(0.3, workers.interrupt, args=(15,)).start()
+    try:
+        with pytest.raises(SyncInterrupted):
+            list(reader.records(next(slices)))
+    finally:
+        STOPPING.clear()
+        workers._INTERRUPTED_BY.clear()
+        release.set()
+        slices.close()
+    assert_workers_end(pool)
