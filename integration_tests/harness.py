@@ -48,7 +48,7 @@ from source_twilio.context import SyncContext
 # --- runs ---------------------------------------------------------------------------------------------------
 
 
-def _arguments(
+def arguments(
     command: str,
     workdir: Path,
     config: Any = None,
@@ -122,7 +122,7 @@ def run_in_process(
     raw: Mapping[str, str | None] | None = None,
 ) -> Run:
     """``main.py <command>`` run in this process. Callers patch ``time.sleep`` and the timeout as they need."""
-    args = _arguments(command, workdir, config, catalog, state, raw)
+    args = arguments(command, workdir, config, catalog, state, raw)
     contexts: list[SyncContext] = []
     build_context = source_module.sync_context
 
@@ -197,7 +197,7 @@ def run_process(
 ) -> Run:
     """``main.py <command>`` as a subprocess, like ``connector_runner.run_connector`` with raw files, extra
     arguments and environment."""
-    args = [sys.executable, str(MAIN), *_arguments(command, workdir, config, catalog, state, raw), *extra_args]
+    args = [sys.executable, str(MAIN), *arguments(command, workdir, config, catalog, state, raw), *extra_args]
     environment = {key: value for key, value in os.environ.items() if key != EMULATOR_URL_ENV} | dict(env or {})
     if emulator_url:
         environment[EMULATOR_URL_ENV] = emulator_url
@@ -234,7 +234,7 @@ def run_until_signalled(
     """A sync sent ``signum`` at the first STATE message after ``after_records`` records (at the record itself with
     ``at_state=False``); its output, and whether it exited within ``deadline`` seconds of the signal (it is killed
     if not)."""
-    args = [sys.executable, str(MAIN), *_arguments("read", workdir, config, catalog, state or None)]
+    args = [sys.executable, str(MAIN), *arguments("read", workdir, config, catalog, state or None)]
     env = {**os.environ, EMULATOR_URL_ENV: emulator_url}
     process = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT, bufsize=1
@@ -277,7 +277,7 @@ def run_with_deadline(
     emulator_url: str, workdir: Path, config: Any, catalog: Any, state: Any = None, deadline: float = 300
 ) -> Signalled:
     """``main.py read`` as a subprocess that must exit by itself within ``deadline`` seconds (it is killed if not)."""
-    args = [sys.executable, str(MAIN), *_arguments("read", workdir, config, catalog, state or None)]
+    args = [sys.executable, str(MAIN), *arguments("read", workdir, config, catalog, state or None)]
     env = {**os.environ, EMULATOR_URL_ENV: emulator_url}
     started = time.monotonic()
     try:

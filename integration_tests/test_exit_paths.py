@@ -8,14 +8,21 @@ normal end of a sync under faults.
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from integration_tests.connector_runner import auth_token_config, catalog_for, emitted_keys, expected_keys
-from integration_tests.emulator import Dataset, DatasetOptions, serve
-from integration_tests.harness import answering, run_until_signalled, run_with_deadline, twilio_error
+from integration_tests.connector_runner import MAIN, ROOT, auth_token_config, catalog_for, emitted_keys, expected_keys
+from integration_tests.emulator import Dataset, DatasetOptions, Faults, serve
+from integration_tests.harness import answering, arguments, run_until_signalled, run_with_deadline, twilio_error
+from source_twilio.config import EMULATOR_URL_ENV
+from source_twilio.run import STOP_GRACE_SECONDS
 
 pytestmark = pytest.mark.e2e
 
@@ -94,13 +101,14 @@ def test_given_a_sync_in_progress_when_interrupted_then_the_process_exits_prompt
         )
     assert ended.run.records, "the sync had not started: the test would prove nothing"
     assert ended.exited, f"still running {SIGNAL_DEADLINE_SECONDS} s after {signal.Signals(signum).name}"
-    assert ended.run.returncode != 0
+    # Ended by the signal itself, as without any handling: PyAirbyte takes only that (or 0) after its SIGTERM.
+    assert ended.run.returncode == -signum
     assert "Traceback" not in ended.run.stderr
+    assert any("Stopped by" in log for log in ended.run.logs), "stopped at a safe point, not by the watchdog"
+    # Every line written is a whole message (the harness parses each): none was cut by the signal.
 
 
 def test_given_a_sync_under_faults_when_it_ends_normally_then_the_process_exits(tmp_path):
-    from integration_tests.emulator import Faults
-
     dataset = Dataset(DatasetOptions(seed=79))
     faults = Faults(rate_429=0.05, rate_500=0.02, rate_drop=0.01, seed=5)
     with serve(dataset, faults=faults) as emulator:
@@ -113,3 +121,31 @@ def test_given_a_sync_under_faults_when_it_ends_normally_then_the_process_exits(
         )
     assert ended.exited
     assert ended.run.returncode == 0, ended.run.stderr[-2000:]
+
+
+def test_given_a_reader_that_stopped_reading_when_it_sends_sigterm_then_the_process_ends_by_sigterm_within_the_grace(
+    tmp_path,
+):
+    """PyAirbyte's get_samples(): it stops reading stdout, sends SIGTERM, waits 10 s, then kills. The sync is
+    blocked writing to the full pipe and never reaches a safe point: the watchdog must end it, by SIGTERM."""
+    dataset = Dataset(DatasetOptions(seed=83, messages_per_account=3000))
+    with serve(dataset) as emulator:
+        args = [
+            sys.executable,
+            str(MAIN),
+            *arguments("read", tmp_path, auth_token_config(dataset), catalog_for(["messages"])),
+        ]
+        env = {**os.environ, EMULATOR_URL_ENV: emulator.url}
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+        assert process.stdout is not None
+        process.stdout.read(1000)  # it has started; from now on nobody reads
+        threading.Event().wait(3)  # the pipe fills, and the sync blocks on it
+        process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        try:
+            returncode = process.wait(timeout=STOP_GRACE_SECONDS + 4)
+        finally:
+            process.kill()
+            process.stdout.close()
+    assert returncode == -signal.SIGTERM, returncode
+    assert time.monotonic() - started <= STOP_GRACE_SECONDS + 4

@@ -21,7 +21,7 @@ from source_twilio.preflight import preflight
 from source_twilio.source import SourceTwilio
 from source_twilio.workers import SyncInterrupted, interrupt
 
-STOP_GRACE_SECONDS = 10.0  # after a signal: time to stop at a safe point before the process ends regardless
+STOP_GRACE_SECONDS = 5.0  # after a signal: time to stop at a safe point before the process ends regardless
 
 _serialize_with_cdk = AirbyteEntrypoint.airbyte_message_to_string
 
@@ -68,19 +68,30 @@ def run(args: list[str] | None = None) -> None:
     with stopping_on_signals():
         try:
             launch(SourceTwilio(), args)
+            return
         except SyncInterrupted as interrupted:
-            name = signal.Signals(interrupted.signum).name if interrupted.signum else "a signal"
+            signum = interrupted.signum
             logging.getLogger("airbyte").info(
-                f"Stopped by {name}: the last STATE message emitted is where the next sync resumes."
+                f"Stopped by {signal.Signals(signum).name}: the last STATE message emitted is where the next sync resumes."
             )
             PRINT_BUFFER.flush()
-            sys.exit(128 + interrupted.signum)
+    end_by(signum)
+
+
+def end_by(signum: int) -> None:
+    """Ends the process by the signal it was sent, once the sync has stopped cleanly: its parent sees what it would
+    see without any handling (PyAirbyte, for one, takes only that, or 0, for success after it sent SIGTERM)."""
+    sys.stdout.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+    os.kill(os.getpid(), signum)
+    sys.exit(128 + signum)  # not reached where the signal's default action ends the process
 
 
 @contextmanager
 def stopping_on_signals() -> Iterator[None]:
-    """SIGINT and SIGTERM stop the sync at its next safe point (between two records) and end the process within
-    ``STOP_GRACE_SECONDS`` whatever it was doing.
+    """SIGINT and SIGTERM stop the sync at its next safe point (between two records) and end the process, by that
+    signal, within ``STOP_GRACE_SECONDS`` whatever it was doing.
 
     The signals are blocked in every thread and taken by one thread of their own (``sigwait``): a signal handled in
     the main thread interrupts the write it is doing, and a record line written to a full pipe then loses its
@@ -92,30 +103,33 @@ def stopping_on_signals() -> Iterator[None]:
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     done = threading.Event()
 
-    def take_signals() -> None:
-        while True:
-            signum = signal.sigwait(signals)
-            if done.is_set():
-                return
+    def take_signal() -> None:
+        signum = signal.sigwait(signals)
+        if not done.is_set():  # one signal starts the stop; a second one waits, blocked, for the watchdog
             interrupt(signum)
             threading.Thread(target=_end_after_grace, args=(signum,), name="stop-watchdog", daemon=True).start()
 
-    taker = threading.Thread(target=take_signals, name="signals", daemon=True)
+    taker = threading.Thread(target=take_signal, name="signals", daemon=True)
     taker.start()
     try:
         yield
     finally:
         done.set()
-        signal.pthread_kill(taker.ident, signal.SIGTERM)  # ends its wait; the signal is blocked, so taken by it only
+        if taker.is_alive():  # ends its wait; the signal is blocked, so taken by it only
+            signal.pthread_kill(taker.ident, signal.SIGTERM)
         taker.join(timeout=1)
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
 
 
 def _end_after_grace(signum: int) -> None:
+    """The main thread did not reach a safe point in time (it may be blocked writing to a pipe nobody reads)."""
     threading.Event().wait(STOP_GRACE_SECONDS)
     if PRINT_BUFFER.lock.acquire(timeout=1):  # complete lines only: not while the main thread is printing
         try:
             PRINT_BUFFER.flush()
         finally:
             PRINT_BUFFER.lock.release()
+    if signum == signal.SIGTERM:  # its action is the default one (only SIGINT has a Python handler): it ends us
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+        os.kill(os.getpid(), signum)
     os._exit(128 + signum)
