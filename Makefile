@@ -38,7 +38,7 @@ bench: venv
 docker-test: venv
 	bash tools/docker/check.sh
 
-## make schemas: regenerate source_twilio/schemas from ../shared/twilio-oai
+## make schemas: regenerate source_twilio/schemas from vendor/twilio-oai
 schemas: venv
 	$(PY) tools/generate_schemas.py
 

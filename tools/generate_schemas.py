@@ -3,7 +3,7 @@
     python tools/generate_schemas.py            # rewrite source_twilio/schemas/<stream>.json
     python tools/generate_schemas.py --check    # exit 1 and show the differences if a file is stale
 
-The specs (twilio/twilio-oai, unmodified) are read from ``../shared/twilio-oai`` next to the project,
+The specs (twilio/twilio-oai, unmodified) are read from ``vendor/twilio-oai`` in the project,
 or from ``--spec-dir``. Every property the spec documents for a stream's record becomes a nullable
 property of its schema; the tables below hold every decision the spec alone cannot make: which strings
 Twilio sends are really numbers or timestamps, which fields are left out, and which the connector adds.
@@ -28,7 +28,7 @@ from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SCHEMAS_DIR = PROJECT_DIR / "source_twilio" / "schemas"
-DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "twilio-oai"
+DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[1] / "vendor" / "twilio-oai"
 
 JSON_SCHEMA_DRAFT_7 = "http://json-schema.org/draft-07/schema#"
 API_V2010 = "twilio_api_v2010.json"

@@ -1,8 +1,7 @@
 """The 22 stream schemas: generated from Twilio's OpenAPI specs, complete, nullable, and able to hold
 what Twilio sends once the connector has converted it.
 
-Tests that read the specs look for them in ``../shared/twilio-oai`` (or ``$TWILIO_OAI_DIR``) and are
-skipped, with that reason, where the specs are not available.
+Tests that read the specs take them from ``vendor/twilio-oai`` (or ``$TWILIO_OAI_DIR``).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import jsonschema
 import pytest
 
 from tools.generate_schemas import (
-    API_V2010,
     CONNECTOR_ADDED_FIELDS,
     DEFAULT_SPEC_DIR,
     KEPT_AS_STRING,
@@ -33,11 +31,6 @@ from tools.generate_schemas import (
 )
 
 SPEC_DIR = Path(os.environ.get("TWILIO_OAI_DIR", DEFAULT_SPEC_DIR))
-# CI has ../shared beside the clone: there a missing spec is a broken setup, not a reason to skip.
-needs_spec = pytest.mark.skipif(
-    not (SPEC_DIR / API_V2010).is_file() and not os.environ.get("CI"),
-    reason=f"Twilio OpenAPI specs not found in {SPEC_DIR}: set TWILIO_OAI_DIR to twilio-oai's spec/json",
-)
 
 STREAMS = sorted(STREAM_COMPONENTS)
 SECRET_FIELDS = {"accounts": {"auth_token"}}
@@ -152,7 +145,6 @@ def walk_subschemas(schema: dict[str, Any], where: str = "") -> Iterator[tuple[s
 # --- the committed files are the generator's output -----------------------------------------------
 
 
-@needs_spec
 @pytest.mark.parametrize("stream", STREAMS)
 def test_given_the_specs_when_generating_then_the_committed_schema_is_identical(stream: str) -> None:
     generated = render_schema(build_schema(stream, SPEC_DIR))
@@ -167,13 +159,11 @@ def test_given_the_schemas_directory_then_it_holds_exactly_one_schema_per_stream
 # --- the schemas agree with the spec, checked without the generator ------------------------------
 
 
-@needs_spec
 @pytest.mark.parametrize("stream", STREAMS)
 def test_given_a_stream_then_its_component_is_what_a_spec_list_endpoint_returns(stream: str) -> None:
     assert list(list_responses(stream)), f"no GET list endpoint returns {STREAM_COMPONENTS[stream]}"
 
 
-@needs_spec
 @pytest.mark.parametrize("stream", STREAMS)
 def test_given_the_spec_component_then_every_property_is_declared_with_its_timestamp_format(stream: str) -> None:
     declared = committed_schema(stream)["properties"]
@@ -187,7 +177,6 @@ def test_given_the_spec_component_then_every_property_is_declared_with_its_times
             assert declared[name].get("format") == "date", f"{stream}.{name} is a date"
 
 
-@needs_spec
 @pytest.mark.parametrize("stream", STREAMS)
 def test_given_spec_examples_then_every_field_they_carry_is_declared(stream: str) -> None:
     declared = set(committed_schema(stream)["properties"]) | SECRET_FIELDS.get(stream, set())
@@ -234,7 +223,6 @@ def test_given_a_schema_then_it_is_a_valid_draft_7_schema(stream: str) -> None:
 # --- what Twilio sends fits the schema once converted ---------------------------------------------
 
 
-@needs_spec
 @pytest.mark.parametrize("stream", STREAMS)
 def test_given_spec_example_records_when_converted_then_they_validate(stream: str) -> None:
     schema = committed_schema(stream)
@@ -244,7 +232,6 @@ def test_given_spec_example_records_when_converted_then_they_validate(stream: st
         assert validation_errors(convert(record, schema), schema) == []
 
 
-@needs_spec
 @pytest.mark.parametrize("stream", STREAMS)
 def test_given_spec_example_records_when_not_converted_then_wire_strings_are_rejected(stream: str) -> None:
     schema = committed_schema(stream)
@@ -253,7 +240,6 @@ def test_given_spec_example_records_when_not_converted_then_wire_strings_are_rej
             assert validation_errors(record, schema), f"an unconverted {stream} record passed validation"
 
 
-@needs_spec
 @pytest.mark.parametrize("stream", STREAMS)
 def test_given_spec_examples_then_every_numeric_or_date_looking_string_is_converted_or_kept_on_purpose(
     stream: str,
