@@ -1,9 +1,12 @@
-"""Concurrency that fits Twilio: parallel requests, at most a per-account number in flight.
+"""Concurrency that fits Twilio, and leaves room for the customer's own traffic.
 
-Twilio limits *concurrent* requests per account and answers 429 (code 20429) beyond it. Each account
-gets an adaptive limit: it starts at ``num_workers``, drops by a quarter on a 429 (at most once a
-second, so one burst counts once) and grows back by one after as many successes as the limit, once
-ten seconds have passed without a 429. The limit is applied where every request passes, the transport
+Twilio limits *concurrent* requests per account, across everything that uses the account (the customer's
+production applications too), and answers 429 (code 20429) beyond it. Each account gets an adaptive limit: it
+starts at ``max_requests_per_account`` (10 by default), drops by a quarter on a 429 (at most once a second, so
+one burst counts once) and grows back by one after as many successes as the limit, once ten seconds have passed
+without a 429. Twilio's ``Twilio-Concurrent-Requests`` header says how many requests of the account were in
+flight: those beyond the sync's own are the customer's, and the sync gives up one of its slots for each (down
+to one), so that a busy account is not pushed into 429s by the sync. The limit is applied where every request passes, the transport
 adapter of the sync's HTTP session, so retries and all streams count against the same budget. The same
 adapter reads Twilio's clock off every answer, tells the outage watch what happened, and refuses to send
 for a task that was cancelled or a process that is stopping.
@@ -30,15 +33,18 @@ from source_twilio.workers import raise_if_stopping
 logger = logging.getLogger("airbyte")
 
 PROBE_AFTER_SECONDS = 10.0  # no growth for this long after a 429: Twilio's limit is fixed, probe it rarely
+CONCURRENCY_HEADER = "Twilio-Concurrent-Requests"
 
 
 class AccountLimiter:
-    """At most ``limit(account)`` requests in flight per account, adapted to Twilio's 429 answers."""
+    """At most ``limit(account)`` requests in flight per account: adapted to Twilio's 429 answers, less the
+    account's other traffic that Twilio reports."""
 
     def __init__(self, ceiling: int) -> None:
         self._ceiling = ceiling
         self._condition = threading.Condition()
         self._limits: dict[str, int] = {}
+        self._others: dict[str, int] = {}  # the account's requests in flight that are not ours, once Twilio answered
         self._in_flight: dict[str, int] = defaultdict(int)
         self._successes: dict[str, int] = defaultdict(int)
         self._last_cut: dict[str, float] = defaultdict(float)
@@ -46,23 +52,45 @@ class AccountLimiter:
 
     def limit(self, account: str) -> int:
         with self._condition:
-            return self._limits.get(account, self._ceiling)
+            return self._allowed(account)
+
+    def _allowed(self, account: str) -> int:
+        if account not in self._others:
+            return 1  # one request first, to learn how busy the account is
+        return max(1, min(self._limits.get(account, self._ceiling), self._ceiling - self._others[account]))
 
     @contextmanager
-    def slot(self, account: str) -> Iterator[None]:
+    def slot(self, account: str) -> Iterator[int]:
+        """Holds one of the account's slots; yields how many of the sync's requests are then in flight for it."""
         with self._condition:
-            while self._in_flight[account] >= self._limits.get(account, self._ceiling):
+            while self._in_flight[account] >= self._allowed(account):
                 self._condition.wait()
             self._in_flight[account] += 1
+            ours = self._in_flight[account]
         try:
-            yield
+            yield ours
         finally:
             with self._condition:
                 self._in_flight[account] -= 1
                 self._condition.notify_all()
 
+    def in_flight(self, account: str) -> int:
+        with self._condition:
+            return self._in_flight[account]
+
+    def on_concurrency(self, account: str, reported: int, ours: int) -> None:
+        """Twilio reported ``reported`` requests of the account in flight while ``ours`` of them were the sync's."""
+        with self._condition:
+            others = max(0, reported - ours)
+            if others != self._others.get(account):
+                self._others[account] = others
+                self._condition.notify_all()
+
     def on_response(self, account: str, status: int) -> None:
         with self._condition:
+            if account not in self._others:  # answered without the header: nothing is known of other traffic
+                self._others[account] = 0
+                self._condition.notify_all()
             limit = self._limits.get(account, self._ceiling)
             if status == 429:
                 self.rate_limited += 1
@@ -102,7 +130,7 @@ class AccountLimitedAdapter(HTTPAdapter):
         raise_if_stopping()
         self._outage.check()
         account = account_in(request.url) or self._default_account
-        with self._limiter.slot(account), self._total:
+        with self._limiter.slot(account) as ours, self._total:
             raise_if_stopping()  # the wait for a slot can be long
             try:
                 response = super().send(request, **kwargs)
@@ -111,6 +139,9 @@ class AccountLimitedAdapter(HTTPAdapter):
             except requests.RequestException as error:
                 self._outage.failed(f"{type(error).__name__} ({error})")
                 raise
+            reported = response.headers.get(CONCURRENCY_HEADER, "")
+            if reported.isdigit():  # ours: as many as were in flight when it was sent or answered, at most
+                self._limiter.on_concurrency(account, int(reported), max(ours, self._limiter.in_flight(account)))
         self._clock.observe(response)
         if response.status_code >= 500:
             self._outage.failed(describe(response))

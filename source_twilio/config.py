@@ -32,6 +32,9 @@ DEFAULT_LOOKBACK_MINUTES = 360
 MAX_LOOKBACK_MINUTES = 525_600
 DEFAULT_WORKERS = 40
 MAX_WORKERS = 100
+# Twilio does not publish its per-account concurrency limit (third parties report 100) and the customer's own
+# applications share it: a sync takes a tenth of that by default.
+DEFAULT_PER_ACCOUNT = 10
 
 
 class ConfigError(AirbyteTracedException):
@@ -50,6 +53,7 @@ class TwilioConfig:
     start_date: datetime
     lookback: timedelta
     num_workers: int
+    per_account: int = DEFAULT_PER_ACCOUNT
     api_base: str = API_BASE
     monitor_base: str = MONITOR_BASE
 
@@ -71,6 +75,7 @@ class TwilioConfig:
                 minutes=_bounded_int(config, "lookback_window", DEFAULT_LOOKBACK_MINUTES, 0, MAX_LOOKBACK_MINUTES)
             ),
             num_workers=_workers(config),
+            per_account=_bounded_int(config, "max_requests_per_account", DEFAULT_PER_ACCOUNT, 1, MAX_WORKERS),
             api_base=api_base,
             monitor_base=monitor_base,
         )

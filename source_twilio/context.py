@@ -52,7 +52,7 @@ class SyncContext:
 
     @cached_property
     def limiter(self) -> AccountLimiter:
-        return AccountLimiter(ceiling=self.config.num_workers)
+        return AccountLimiter(ceiling=min(self.config.per_account, self.config.num_workers))
 
     @cached_property
     def session(self) -> requests.Session:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
-from source_twilio.windows import Granularity, TimeFilter
+from source_twilio.windows import Granularity, Sweep, TimeFilter
 
 API_DOCS = "https://www.twilio.com/docs"
 
@@ -93,6 +93,16 @@ class StreamDefinition:
 
 
 MESSAGE_RETENTION = timedelta(days=400)
+# Messages have no date_sent until sent (queued, accepted, scheduled; canceled or failed before sending). The list
+# cannot be filtered by status: the unfiltered list, newest first by date_sent, else date_created.
+MESSAGES_NOT_SENT = Sweep(order=("date_sent", "date_created"))
+# A call's start_time is "Empty if the call has not yet been dialed" (Twilio's spec): queued, ringing (taken as not
+# yet answered, the harsher reading), and canceled while queued or ringing. Failed, busy and no-answer calls were
+# dialed. The Status lists are small (live calls) or grow slowly (canceled), and are read within the sweep's reach.
+CALLS_NOT_DIALED = Sweep(
+    order=("start_time", "date_created"),
+    lists=({"Status": "queued"}, {"Status": "ringing"}, {"Status": "canceled"}),
+)
 ALERT_RETENTION = timedelta(days=30)
 LIVE_CONFERENCES = ({"Status": "init"}, {"Status": "in-progress"})
 ALL_CONFERENCES = (*LIVE_CONFERENCES, {"Status": "completed"})
@@ -185,7 +195,7 @@ STREAMS: tuple[StreamDefinition, ...] = (
         primary_key=["sid"],
         docs=f"{API_DOCS}/voice/api/call-resource",
         time_filter=TimeFilter(
-            "start_time", "StartTime>", "StartTime<", Granularity.DAY, timedelta(days=30), nullable=True
+            "start_time", "StartTime>", "StartTime<", Granularity.DAY, timedelta(days=30), sweep=CALLS_NOT_DIALED
         ),
         cursor_field="date_updated",
     ),
@@ -273,7 +283,7 @@ STREAMS: tuple[StreamDefinition, ...] = (
             Granularity.SECOND,
             timedelta(days=30),
             retention=MESSAGE_RETENTION,
-            nullable=True,
+            sweep=MESSAGES_NOT_SENT,
         ),
         cursor_field="date_updated",
     ),

@@ -59,7 +59,8 @@ class SliceRules:
     """What one slice emits of the records its requests return, and what it remembers for the next sync.
 
     ``time_field`` is the time filter's field (None for a list without one); ``low``/``high`` the window in the field's
-    format (None for the sweep, which keeps the records whose field is null); ``reaches_back`` the earliest value
+    format (for the sweep, which keeps the records whose field is null, ``low`` is its reach by the list's order,
+    ``sweep_order``); ``reaches_back`` the earliest value
     a record before the first window may have to be emitted (None outside an incremental partition's first
     window). ``remember_from`` (in the field's format) and ``remember_updated_from`` (an ISO instant) say which
     versions the next sync needs remembered; None in full refresh.
@@ -73,6 +74,7 @@ class SliceRules:
     low: str | None = None
     high: str | None = None
     sweep: bool = False
+    sweep_order: tuple[str, ...] = ()  # the sweep's list order (``windows.Sweep``): what ``low`` applies to
     reaches_back: str | None = None
     previously: Previously | None = None
     remember_from: str | None = None
@@ -85,8 +87,11 @@ class SliceRules:
         if self.time_field is None:
             return Place.INSIDE
         value = record.get(self.time_field)
-        if self.sweep:
-            return Place.INSIDE if value is None else Place.OUTSIDE
+        if self.sweep:  # the records whose field is null, from ``low`` on by the list's order
+            if value is not None:
+                return Place.OUTSIDE
+            listed = next((record[name] for name in self.sweep_order if record.get(name) is not None), None)
+            return Place.OUTSIDE if self.low and _comparable(listed) and listed < self.low else Place.INSIDE
         if value is None:
             return Place.OUTSIDE
         if not _comparable(value):

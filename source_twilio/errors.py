@@ -39,6 +39,7 @@ MAX_RETRY_SECONDS = 900
 MAX_BACKOFF_SECONDS = 60.0
 
 _PARSED_BODY = "_twilio_json"
+_BODY_SIZE = "_twilio_body_size"
 
 
 class ErrorKind(str, Enum):
@@ -72,10 +73,16 @@ def error_kind(status: int, code: Any, message: str) -> ErrorKind:
 def json_body(response: requests.Response) -> Any:
     """The parsed body, parsed at most once per response (the error handler checks it before the stream reads it)."""
     if not hasattr(response, _PARSED_BODY):
+        setattr(response, _BODY_SIZE, len(response.content))
         setattr(response, _PARSED_BODY, orjson.loads(response.content))  # several times faster than json
         if response.ok:
             response._content = b""  # the parsed page is all that is read from here on: free the raw one
     return getattr(response, _PARSED_BODY)
+
+
+def body_size(response: requests.Response) -> int:
+    """The size in bytes of the answer's body, also once it is parsed and freed."""
+    return getattr(response, _BODY_SIZE, None) or len(response.content or b"")
 
 
 def twilio_error(response: requests.Response) -> tuple[Any, str]:

@@ -4,7 +4,9 @@ then time windows), each with its partition key, its window and the rules of wha
 
 A partition is read from ``start_date`` (or the account's creation), or, incrementally, from its cursor less the
 lookback, to the sync's start. The sweep comes first: Twilio's date filters never match a null field (queued
-messages have no ``date_sent``, queued calls no ``start_time``), and the cursor moves only with windows.
+messages have no ``date_sent``, queued calls no ``start_time``), and the cursor moves only with windows. It reaches
+back ``SWEEP_REACH`` further than the windows: every record with a null field is read by at least one sync (the
+first after it appears), and its changes are caught for a day after the previous sync.
 """
 
 from __future__ import annotations
@@ -24,15 +26,27 @@ from source_twilio.timeutil import format_datetime
 from source_twilio.windows import TimeFilter, Window, floor_to_second, plan_windows
 
 SWEEP = "sweep"
+SWEEP_REACH = timedelta(days=1)
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SweepList:
+    """One list of a sweep: its query parameters, and how far back it is read (ISO 8601, as converted values)."""
+
+    params: Mapping[str, str]
+    reach: str
+
+    def as_slice(self, time_field: str | None) -> dict[str, Any]:
+        return {SWEEP: time_field, "reach": self.reach, "sweep_params": dict(self.params)}
 
 
 @dataclass(frozen=True, eq=False)
 class SlicePlan:
     partition: Mapping[str, Any]
     key: str
-    window: Window | None  # None: the sweep, or a list without a time filter
-    sweep: bool
+    window: Window | None  # None: a sweep list, or a list without a time filter
+    sweep: SweepList | None
     last: bool  # the partition's last slice: its state then holds only this sync's versions
     rules: SliceRules
 
@@ -40,12 +54,15 @@ class SlicePlan:
     def account_sid(self) -> str | None:
         return self.partition.get("account_sid")
 
-    def stream_slice(self) -> StreamSlice:
+    def cursor_slice(self) -> dict[str, Any]:
         if self.window is not None:
-            cursor_slice: dict[str, Any] = self.window.as_slice()
-        else:
-            cursor_slice = {SWEEP: self.rules.time_field} if self.sweep else {}
-        return StreamSlice(partition=dict(self.partition), cursor_slice=cursor_slice, extra_fields={"plan": self})
+            return self.window.as_slice()
+        return self.sweep.as_slice(self.rules.time_field) if self.sweep else {}
+
+    def stream_slice(self) -> StreamSlice:
+        return StreamSlice(
+            partition=dict(self.partition), cursor_slice=self.cursor_slice(), extra_fields={"plan": self}
+        )
 
 
 @dataclass(frozen=True)
@@ -74,7 +91,7 @@ class Planner:
             "parent_cursor": self.slicing.change_cursor if self.slicing is not self.definition else None,
         }
         if time_filter is None or frame is None:
-            return [SlicePlan(partition, key, None, sweep=False, last=True, rules=SliceRules(**common))]
+            return [SlicePlan(partition, key, None, sweep=None, last=True, rules=SliceRules(**common))]
         cursor = previous.cursor(key) if previous is not None else None
         start = max(self.start_date, floor_to_second(created)) if created else self.start_date
         if cursor is not None and previous is not None:
@@ -84,16 +101,18 @@ class Planner:
         if previous is not None:
             common |= self._memory(time_filter, frame)
         plans = []
-        if time_filter.nullable:
-            plans.append(
-                SlicePlan(partition, key, None, sweep=True, last=False, rules=SliceRules(**common, sweep=True))
-            )
+        if time_filter.sweep is not None:
+            reach = format_datetime(start if cursor is None else max(start - SWEEP_REACH, self.start_date))
+            for params in time_filter.sweep.lists:
+                rules = SliceRules(**common, sweep=True, sweep_order=time_filter.sweep.order, low=reach)
+                plans.append(SlicePlan(partition, key, None, SweepList(params, reach), last=False, rules=rules))
+        first = True
         for window in plan_windows(start, frame.start, time_filter.window, whole_days=time_filter.whole_days):
             low, high = time_filter.bounds(window)
-            first = len(plans) == int(time_filter.nullable)
             reaches_back = time_filter.value_of(self.start_date) if first and cursor is not None else None
             rules = SliceRules(**common, low=low, high=high, reaches_back=reaches_back)
-            plans.append(SlicePlan(partition, key, window, sweep=False, last=False, rules=rules))
+            plans.append(SlicePlan(partition, key, window, sweep=None, last=False, rules=rules))
+            first = False
         if plans:
             plans[-1] = replace(plans[-1], last=True)
         return plans

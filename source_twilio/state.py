@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from source_twilio.config import ConfigError
 from source_twilio.timeutil import format_datetime, parse_iso_datetime
 
@@ -40,6 +42,7 @@ class StreamState:
         self._cursors: dict[str, datetime] = dict(cursors or {})
         self._seen: dict[str, frozenset[int]] = {key: frozenset(v) for key, v in (seen or {}).items() if v}
         self._json: dict[str, Any] | None = None
+        self._size: int | None = None
 
     def cursor(self, key: str) -> datetime | None:
         return self._cursors.get(key)
@@ -55,7 +58,7 @@ class StreamState:
         current = self._cursors.get(key)
         if current is None or to > current:
             self._cursors[key] = to
-            self._json = None
+            self._json = self._size = None
 
     def remember(self, key: str, versions: Iterable[int], *, replace: bool) -> None:
         """Add versions read for a partition; ``replace`` (its last slice) drops those of earlier syncs."""
@@ -66,12 +69,19 @@ class StreamState:
             self._seen[key] = kept
         else:
             self._seen.pop(key, None)
-        self._json = None
+        self._json = self._size = None
 
     def to_json(self) -> dict[str, Any]:
         if self._json is None:
             self._json = self._build_json()
         return self._json
+
+    @property
+    def size(self) -> int:
+        """The bytes of the state as JSON (what one STATE message costs)."""
+        if self._size is None:
+            self._size = len(orjson.dumps(self.to_json()))
+        return self._size
 
     def _build_json(self) -> dict[str, Any]:
         if not self._cursors and not self._seen:

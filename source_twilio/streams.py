@@ -8,34 +8,44 @@ records of an answer) and hands the rest to the modules that own it: ``planning`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NoReturn
 
 import requests
-from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteStream, FailureType, SyncMode
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.sources.streams import CheckpointMixin
+from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.streams.http import HttpClient, HttpStream
 from airbyte_cdk.sources.types import StreamSlice
-from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
+from airbyte_cdk.sources.utils.schema_helpers import InternalConfig, ResourceSchemaLoader
+from airbyte_cdk.sources.utils.slice_logger import SliceLogger
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.accounts import Refusal
 from source_twilio.config import TwilioConfig
 from source_twilio.context import SyncContext
-from source_twilio.conversion import RecordConverter
+from source_twilio.conversion import RecordConverter, to_datetime
 from source_twilio.definitions import BY_NAME, Scope, StreamDefinition
 from source_twilio.emission import SliceRules
-from source_twilio.errors import ErrorKind, TwilioApiError, TwilioBackoffStrategy, TwilioErrorHandler, json_body
+from source_twilio.errors import (
+    ErrorKind,
+    TwilioApiError,
+    TwilioBackoffStrategy,
+    TwilioErrorHandler,
+    body_size,
+    json_body,
+)
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
 from source_twilio.planning import SWEEP, Planner, SlicePlan, interleave
 from source_twilio.reader import ListFailed, SkipList, SliceReader, incomplete_error
 from source_twilio.state import StreamState
 from source_twilio.windows import ONE_SECOND, Window
-from source_twilio.workers import ordered_map
+from source_twilio.workers import SyncInterrupted, ordered_map
 
 PAGE_SIZE = 1000
 READ_AHEAD_SLICES = 16  # each holds about a page (1000 records) in memory; children have their own pool
@@ -44,11 +54,16 @@ REQUEST_TIMEOUT = (15, 120)  # seconds to connect, seconds between bytes of the 
 Record = MutableMapping[str, Any]
 
 
+STATE_SHARE = 0.1  # STATE messages take at most this share of the bytes a stream writes (with its final one)
+
+
 @dataclass(frozen=True)
 class SliceDone:
-    """Handed over after a slice's records: the versions it read, for the state the emitting thread commits."""
+    """Handed over after a slice's records: what the emitting thread commits to the state, and the (estimated)
+    bytes of the records it emitted."""
 
     versions: frozenset[int]
+    emitted_bytes: float = 0.0
 
 
 class TwilioStream(HttpStream, CheckpointMixin):
@@ -62,6 +77,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self._incremental = False
         self._read_this_sync: dict[str, set[int]] = {}  # partition key -> versions read by this sync's slices
         self._reader: SliceReader[SlicePlan] | None = None
+        self._unsaved_bytes = 0.0  # records emitted since the last STATE message
+        self._bytes_per_record = 1000.0  # of the pages read last: what an emitted record is estimated to cost
         super().__init__(authenticator=context.authenticator)
         # Every stream sends through the sync's one session, whose adapter enforces the per-account limit.
         self._http_client = HttpClient(
@@ -132,6 +149,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
 
     def _commit(self, plan: SlicePlan, done: SliceDone) -> None:
         """A slice's records are all emitted: its window is read, and what it read is remembered."""
+        self._unsaved_bytes += done.emitted_bytes
         if not self._incremental:
             return
         read = self._read_this_sync.setdefault(plan.key, set())
@@ -147,6 +165,46 @@ class TwilioStream(HttpStream, CheckpointMixin):
 
     def get_backoff_strategy(self) -> TwilioBackoffStrategy:
         return TwilioBackoffStrategy()
+
+    # --- the read loop --------------------------------------------------------------------------------
+
+    def read(  # type: ignore[override]
+        self,
+        configured_stream: ConfiguredAirbyteStream,
+        logger: logging.Logger,
+        slice_logger: SliceLogger,
+        stream_state: MutableMapping[str, Any],
+        state_manager: Any,
+        internal_config: InternalConfig,
+    ) -> Iterable[StreamData]:
+        """The CDK's loop over slices and records, with STATE messages on a budget rather than after every slice
+        and every record: one is written once the records written since the last one weigh ``1 / STATE_SHARE``
+        times the state, and one at the end, also when the stream fails or the sync is stopped. So STATE bytes
+        stay a small share of the output whatever the number of accounts, and no record costs a state lookup."""
+        self.configured_json_schema = configured_stream.stream.json_schema
+        sync_mode = configured_stream.sync_mode
+        self._unsaved_bytes, emitted = 0.0, 0
+        try:
+            for stream_slice in self.stream_slices(sync_mode, configured_stream.cursor_field, stream_state):
+                if slice_logger.should_log_slice_message(logger):
+                    yield slice_logger.create_slice_log_message(stream_slice)
+                for record in self.read_records(sync_mode, stream_slice=stream_slice):
+                    yield record
+                    emitted += 1
+                if internal_config.is_limit_reached(emitted):
+                    break
+                if state_manager and self._unsaved_bytes * STATE_SHARE >= self._state.size:
+                    yield self._checkpoint(state_manager)
+        except (Exception, SyncInterrupted):
+            if state_manager:
+                yield self._checkpoint(state_manager)  # what was emitted before the failure is not read again
+            raise
+        if state_manager:
+            yield self._checkpoint(state_manager)
+
+    def _checkpoint(self, state_manager: Any) -> AirbyteMessage:
+        self._unsaved_bytes = 0.0
+        return self._checkpoint_state(self.state, state_manager)
 
     # --- slices ---------------------------------------------------------------------------------------
 
@@ -238,13 +296,16 @@ class TwilioStream(HttpStream, CheckpointMixin):
 
     def _read_slice(self, plan: SlicePlan) -> Iterator[Record | SliceDone]:
         """A slice's records, then its ``SliceDone``: read where the caller runs (a worker, or the CDK's thread)."""
+        emitted = 0
         try:
-            yield from self._read_children(plan) if self.parent else self._read_list(plan)
+            for record in self._read_children(plan) if self.parent else self._read_list(plan):
+                emitted += 1
+                yield record
         except TwilioApiError as error:
             if error.kind is ErrorKind.REFUSED:
                 self._refused(error.account_sid or plan.account_sid or self.context.config.account_sid, str(error))
             raise ListFailed(f"{error}", FailureType.system_error) from error
-        yield SliceDone(frozenset(plan.rules.versions))
+        yield SliceDone(frozenset(plan.rules.versions), emitted * self._bytes_per_record)
 
     def _read_list(self, plan: SlicePlan) -> Iterator[Record]:
         for rules, record in self._fetch(plan):
@@ -275,8 +336,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
     def _fetch(self, plan: SlicePlan) -> Iterator[tuple[SliceRules, Record]]:
         """Every record this stream's list returns for the slice, with the rules that place it."""
         if plan.window is None:
-            cursor_slice = {SWEEP: plan.rules.time_field} if plan.sweep else {}
-            for record in self._pages(plan.partition, cursor_slice):
+            for record in self._pages(plan.partition, plan.cursor_slice()):
                 yield plan.rules, record
             return
         yield from self._fetch_window(plan, plan.rules, plan.window)
@@ -362,12 +422,13 @@ class TwilioStream(HttpStream, CheckpointMixin):
         params.update(self.definition.params)
         if stream_slice:
             params.update(stream_slice.partition.get("params", {}))
+            params.update(stream_slice.cursor_slice.get("sweep_params", {}))
             if "start" in stream_slice.cursor_slice and self.definition.time_filter:
                 params.update(self.definition.time_filter.params(Window.from_slice(stream_slice.cursor_slice)))
         return params
 
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
-        if response.status_code != 200 or not self.definition.paged:
+        if response.status_code != 200 or not self.definition.paged or getattr(response, _PAST_REACH, False):
             return None
         url = next_page_url(json_body(response), self.url_base, self.context.config.allowed_hosts, self.name)
         return {NEXT_URL: url} if url else None
@@ -380,6 +441,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
         if response.status_code != 200:
             return  # an ignored 404: no data here
         records = records_of(json_body(response), self.definition.list_key)
+        if records:
+            self._bytes_per_record = body_size(response) / len(records)
         if records is None:
             raise AirbyteTracedException(
                 message=(
@@ -391,6 +454,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
             )
         swept = stream_slice.cursor_slice.get(SWEEP) if stream_slice else None
         if swept:  # the sweep keeps only the records whose field is null: skip the others before converting
+            if self._reaches_past(records, stream_slice.cursor_slice["reach"]):
+                setattr(response, _PAST_REACH, True)  # the list is newest first: no later page is within reach
             records = [record for record in records if record.get(swept) is None]
         account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
         convert = self.converter
@@ -403,6 +468,20 @@ class TwilioStream(HttpStream, CheckpointMixin):
                 if record.get(name):
                     add_to_secrets(str(record[name]))
             yield convert(record)
+
+    def _reaches_past(self, records: list[Record], reach: str) -> bool:
+        """Whether a sweep's page holds a record older than its reach, by the list's order (see ``Sweep``)."""
+        time_filter = self.definition.time_filter
+        order = time_filter.sweep.order if time_filter and time_filter.sweep else ()
+        for record in reversed(records):  # newest first: the oldest is last
+            value = next((record.get(name) for name in order if record.get(name)), None)
+            if value is not None:
+                converted = to_datetime(value)
+                return isinstance(converted, str) and converted[:1].isdigit() and converted < reach
+        return False
+
+
+_PAST_REACH = "_twilio_past_sweep_reach"
 
 
 def describe_partition_key(key: str) -> str:

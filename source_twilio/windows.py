@@ -27,6 +27,20 @@ class Granularity(str, Enum):
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """How to find the records whose filtered field is null, which Twilio's date filters never match (queued
+    messages have no ``date_sent``, calls not yet dialed no ``start_time``).
+
+    Each of ``lists`` (query parameters: ``{}`` for the unfiltered list, ``{"Status": "queued"}``) is read newest
+    first, where "newest" is the first non-null of ``order``, and only as far back as the sweep's reach: paging
+    stops at the first page that reaches past it. A sweep's cost is the records of its reach, not the list's
+    history."""
+
+    order: tuple[str, ...]
+    lists: tuple[dict[str, str], ...] = ({},)
+
+
+@dataclass(frozen=True)
 class TimeFilter:
     """How one list is filtered by time on Twilio's side."""
 
@@ -36,7 +50,7 @@ class TimeFilter:
     granularity: Granularity
     window: timedelta  # size of one window: a checkpoint after each
     retention: timedelta | None = None  # how far back Twilio serves this list at all (at most; accounts may keep less)
-    nullable: bool = False  # the field can be null (never matched by a filter): such records need a sweep
+    sweep: Sweep | None = None  # the field can be null: how those records are found
 
     @property
     def whole_days(self) -> bool:

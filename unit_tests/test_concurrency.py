@@ -14,7 +14,9 @@ def test_given_429_when_reported_then_the_account_limit_drops_by_a_quarter_once_
     for _ in range(10):
         limiter.on_response(ACCOUNT, 429)
     assert limiter.limit(ACCOUNT) == 30
-    assert limiter.limit("AC" + "2" * 32) == 40  # other accounts keep theirs
+    other = "AC" + "2" * 32
+    limiter.on_response(other, 200)
+    assert limiter.limit(other) == 40  # other accounts keep theirs
     assert limiter.rate_limited == 10
 
 
@@ -35,6 +37,7 @@ def test_given_lowered_limit_when_successes_follow_a_calm_period_then_it_grows_b
 
 def test_given_limit_when_many_threads_send_then_never_more_in_flight_than_the_limit():
     limiter = AccountLimiter(ceiling=3)
+    limiter.on_response(ACCOUNT, 200)
     in_flight, peak, lock = [0], [0], threading.Lock()
 
     def request(_):
@@ -60,3 +63,21 @@ def test_given_slow_and_fast_items_when_ordered_map_then_results_keep_input_orde
 
 def test_given_lists_of_different_lengths_when_interleaved_then_round_robin_keeping_each_order():
     assert list(interleave([[1, 2, 3], [], ["a"], [10, 20]])) == [1, "a", 10, 2, 20, 3]
+
+
+def test_given_an_account_not_yet_answered_then_one_request_at_a_time_until_twilio_says_how_busy_it_is():
+    limiter = AccountLimiter(ceiling=10)
+    assert limiter.limit(ACCOUNT) == 1
+    limiter.on_concurrency(ACCOUNT, reported=1, ours=1)
+    assert limiter.limit(ACCOUNT) == 10
+
+
+def test_given_the_customers_own_requests_in_flight_then_the_sync_gives_up_a_slot_for_each_down_to_one():
+    """Twilio-Concurrent-Requests counts every request of the account: those beyond the sync's are the customer's."""
+    limiter = AccountLimiter(ceiling=10)
+    limiter.on_concurrency(ACCOUNT, reported=7, ours=3)
+    assert limiter.limit(ACCOUNT) == 6
+    limiter.on_concurrency(ACCOUNT, reported=40, ours=2)
+    assert limiter.limit(ACCOUNT) == 1
+    limiter.on_concurrency(ACCOUNT, reported=2, ours=2)
+    assert limiter.limit(ACCOUNT) == 10

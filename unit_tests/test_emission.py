@@ -116,6 +116,17 @@ def test_given_the_sweep_then_only_records_with_a_null_field_and_changed_since_a
     assert not rules.emits(message("SM3", "2026-03-01T01:00:00Z", "2026-03-01T01:00:00Z"))
 
 
+def test_given_the_sweep_then_records_listed_before_its_reach_are_outside_it():
+    rules = replace(
+        window_rules(), low="2026-02-28T00:00:00Z", high=None, sweep=True, sweep_order=("date_sent", "date_created")
+    )
+    recent = {**message("SM1", None, "2026-03-01T01:00:00Z"), "date_created": "2026-02-28T10:00:00Z"}
+    older = {**message("SM2", None, "2026-03-01T01:00:00Z"), "date_created": "2026-02-27T10:00:00Z"}
+    assert rules.place(recent) is Place.INSIDE and rules.emits(recent)
+    assert rules.place(older) is Place.OUTSIDE and not rules.emits(older)
+    assert rules.expands(older) is None, "its children are not asked for either"
+
+
 # --- what is remembered for the next sync ----------------------------------------------------------------------
 
 

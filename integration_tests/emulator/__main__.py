@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     behaviour.add_argument("--concurrency-limit", type=int, default=0, help="max in-flight requests per account")
     behaviour.add_argument("--log-requests", action="store_true")
     behaviour.add_argument(
+        "--background-concurrency",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the customer's own requests in flight on every account (in Twilio-Concurrent-Requests and the limit)",
+    )
+    behaviour.add_argument(
         "--visibility-lag",
         type=float,
         default=0,
@@ -142,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             visibility_lag_seconds=args.visibility_lag,
             upper_bounds="exclusive" if args.exclusive_upper_bounds else "inclusive",
             alert_result_limit=args.alert_result_limit,
+            background_concurrency=args.background_concurrency,
         )
     except ValueError as error:
         parser.error(str(error))

@@ -300,7 +300,10 @@ class Dataset:
         identities = [main]
         first_suspended = options.subaccounts - options.suspended_subaccounts
         for index in range(1, options.subaccounts + 1):
-            identity = self._identity(index, now - (MAIN_ACCOUNT_AGE_DAYS - 150 - 40 * index) * SECONDS_PER_DAY)
+            # Forty days apart, wrapping round within the main account's life (hundreds of subaccounts: none is newer
+            # than 150 days or created before the main account).
+            age_days = MAIN_ACCOUNT_AGE_DAYS - 150 - (40 * index) % (MAIN_ACCOUNT_AGE_DAYS - 300)
+            identity = self._identity(index, now - age_days * SECONDS_PER_DAY)
             suspended = index > first_suspended
             updated = now - 45 * SECONDS_PER_DAY if suspended else identity.created + SECONDS_PER_DAY
             account_rows.append(

@@ -32,6 +32,8 @@ RECORDING_MEDIA_BASE = "https://api.twilio.com"
 RECENT_SECONDS = 2 * 3600
 """Records created this close to ``now`` are the ones a mutation may still change."""
 VERY_RECENT_SECONDS = 30 * 60
+RECENT_AT_MOST = 50
+"""Records per account and stream in the last two hours, however long the history."""
 EDGE_DAYS_AGO = (3, 17, 120)
 """Days (before today) holding records at exactly 00:00:00 and 23:59:59 UTC, for window-edge tests."""
 
@@ -234,12 +236,12 @@ def place(
 ) -> list[Placement]:
     """Spread ``count`` instants over ``[earliest, now]``: a recent block, the edge instants, the rest evenly.
 
-    The recent block (``count // recent_share``, at least 6) lies in the last two hours with a third in
-    the last 30 minutes. The rest is one random instant per equal slice of the history, so even small
+    The recent block (``count // recent_share``, at least 6 and at most ``RECENT_AT_MOST``) lies in the last
+    two hours with a third in the last 30 minutes: a longer history does not mean more recent activity. The rest is one random instant per equal slice of the history, so even small
     counts reach back to ``earliest``. Instants inside an ``avoid`` band are moved just past it, so no
     record sits near a retention edge.
     """
-    recent = min(count, max(6, count // recent_share))
+    recent = min(count, max(6, min(RECENT_AT_MOST, count // recent_share)))
     placements = []
     for index in range(recent):
         window = VERY_RECENT_SECONDS if index % 3 == 0 else RECENT_SECONDS
@@ -750,15 +752,19 @@ class AccountGenerator:
         sid = new_sid(rng, "CA")
         start = end = None
         duration: int | None = None
-        if status in ("completed", "busy", "no-answer", "failed", "canceled", "in-progress"):
+        # A call canceled while queued was never dialed: like a queued call, it has no start_time.
+        dialed = status != "canceled" or rng.random() < 0.5
+        if status in ("completed", "busy", "no-answer", "failed", "canceled", "in-progress") and dialed:
             start = created if start_at_created else min(created + rng.randint(0, 20), max(now, created))
         if status == "completed":
             duration = rng.randint(20, 1800) if rng.random() < 0.9 else rng.randint(1800, MAX_CALL_SECONDS)
             if not start_at_created:
                 duration = min(duration, max(1, now - start))
             end = start + duration
-        elif status in ("busy", "no-answer", "failed", "canceled"):
+        elif status in ("busy", "no-answer", "failed", "canceled") and start is not None:
             duration, end = 0, start + (rng.randint(5, 30) if status == "no-answer" else 1)
+        elif status == "canceled":
+            duration = 0
         price = None
         if status == "completed" and not unpriced:
             per_minute = Decimal("0.0085") if direction == "inbound" else Decimal("0.0140")

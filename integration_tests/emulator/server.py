@@ -109,6 +109,7 @@ class EmulatorServer(ThreadingHTTPServer):
         visibility_lag_seconds: float = 0,
         upper_bounds: str = "inclusive",
         alert_result_limit: int = ALERT_RESULT_LIMIT,
+        background_concurrency: int = 0,
     ) -> None:
         if visibility_lag_seconds < 0:
             raise ValueError("visibility_lag_seconds must not be negative")
@@ -120,6 +121,7 @@ class EmulatorServer(ThreadingHTTPServer):
         self.concurrency_limit = concurrency_limit
         self.log_requests = log_requests
         self.visibility_lag_seconds = visibility_lag_seconds
+        self.background_concurrency = background_concurrency
         self.stats = Stats()
         self.stopping = threading.Event()
 
@@ -194,6 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer one API request; return its outcome and fault label for the statistics."""
         server = self.server
         injector = server.injector
+        in_flight += server.background_concurrency  # the customer's own applications, using the same account
         concurrency = {"Twilio-Concurrent-Requests": str(in_flight)}
         if server.concurrency_limit and in_flight > server.concurrency_limit:
             self._send_error(ApiError(429, 20429, "Too Many Requests", self._throttle_headers(concurrency)))
@@ -333,6 +336,7 @@ class Emulator:
         visibility_lag_seconds: float = 0,
         upper_bounds: str = "inclusive",
         alert_result_limit: int = ALERT_RESULT_LIMIT,
+        background_concurrency: int = 0,
     ) -> None:
         self.dataset = dataset
         self._server = EmulatorServer(
@@ -345,6 +349,7 @@ class Emulator:
             visibility_lag_seconds=visibility_lag_seconds,
             upper_bounds=upper_bounds,
             alert_result_limit=alert_result_limit,
+            background_concurrency=background_concurrency,
         )
         bound_host, bound_port = self._server.server_address[:2]
         shown_host = "127.0.0.1" if bound_host in ("0.0.0.0", "") else bound_host
@@ -404,6 +409,7 @@ def serve(
     visibility_lag_seconds: float = 0,
     upper_bounds: str = "inclusive",
     alert_result_limit: int = ALERT_RESULT_LIMIT,
+    background_concurrency: int = 0,
 ) -> Emulator:
     """Start serving ``dataset`` in a background thread; ``port=0`` picks a free port (see ``Emulator.url``).
 
@@ -413,7 +419,9 @@ def serve(
     Harsher Twilio, all off by default: ``visibility_lag_seconds`` > 0 keeps what ``POST
     /_emulator/mutate`` writes out of lists that long (see :meth:`Dataset.mutate`);
     ``upper_bounds="exclusive"`` makes every ``X<`` filter and usage/alerts ``EndDate`` strict;
-    ``alert_result_limit`` lowers Monitor's 10,000-alert cap so a test can reach it.
+    ``alert_result_limit`` lowers Monitor's 10,000-alert cap so a test can reach it;
+    ``background_concurrency`` stands for the customer's own applications: that many more requests of every
+    account are in flight, in ``Twilio-Concurrent-Requests`` and against ``concurrency_limit``.
     """
     return Emulator(
         dataset,
@@ -426,4 +434,5 @@ def serve(
         visibility_lag_seconds=visibility_lag_seconds,
         upper_bounds=upper_bounds,
         alert_result_limit=alert_result_limit,
+        background_concurrency=background_concurrency,
     )

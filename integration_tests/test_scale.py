@@ -1,0 +1,167 @@
+"""Scale: an incremental sync costs what changed, not the account's history, and its STATE messages stay a small
+share of its output however many accounts there are (issue 10). Counts of requests, bytes and state builds, not
+time: these tests are fast and exact.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import pytest
+
+from integration_tests.connector_runner import (
+    Run,
+    auth_token_config,
+    catalog_for,
+    emitted_keys,
+    expected_keys,
+    run_connector,
+)
+from integration_tests.emulator import Dataset, DatasetOptions, serve
+from integration_tests.harness import last_states, run_in_process
+from source_twilio import state as state_module
+from source_twilio.emission import SETTLE
+from source_twilio.planning import SWEEP_REACH
+
+pytestmark = pytest.mark.e2e
+
+SWEPT = ["messages", "message_media", "calls"]  # the streams whose lists have records with a null filtered field
+
+
+def second_sync_requests(tmp_path: Any, messages: int, calls: int) -> dict[str, Any]:
+    """Requests of an incremental sync that follows another with nothing changed in between, and the unsent messages
+    with media it should look at (the sweep's: those listed within a day and the lookback of the first sync)."""
+    dataset = Dataset(
+        DatasetOptions(
+            seed=151, subaccounts=2, suspended_subaccounts=0, messages_per_account=messages, calls_per_account=calls
+        )
+    )
+    config, catalog = auth_token_config(dataset), catalog_for(SWEPT, "incremental")
+    tmp_path.mkdir()
+    with serve(dataset) as emulator:
+        first = run_connector("read", emulator.url, tmp_path, config=config, catalog=catalog)
+        emulator.reset_stats()
+        second = run_connector("read", emulator.url, tmp_path, config=config, catalog=catalog, state=last_states(first))
+        stats = emulator.stats()
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
+    assert second.records == {}, "nothing changed: nothing to emit"
+    horizon = datetime.fromtimestamp(dataset.clock(), timezone.utc) - SETTLE - timedelta(minutes=2)
+    reach = horizon - timedelta(minutes=360) - SWEEP_REACH
+    recent_with_media = [
+        record
+        for record in (item.record for item in dataset.items("messages"))
+        if record["num_media"] != "0"
+        and (
+            parsedate_to_datetime(record["date_created"]) >= reach
+            if record["date_sent"] is None
+            else parsedate_to_datetime(record["date_sent"]) >= horizon
+        )
+    ]
+    return {"total": stats["total_requests"], **stats["by_endpoint"], "recent_with_media": len(recent_with_media)}
+
+
+def test_given_five_times_the_history_when_nothing_changed_then_an_incremental_sync_reads_the_same_pages(tmp_path):
+    """The sweep of unsent messages and undialed calls used to read each whole list again, twice for messages. Now
+    it reads their first page; media are asked for only of the messages read again that can have new ones: unsent
+    ones of the last day or so (the sweep's reach), and those sent in the minutes before the first sync (after its
+    horizon)."""
+    small = second_sync_requests(tmp_path / "small", messages=2_000, calls=1_000)
+    large = second_sync_requests(tmp_path / "large", messages=10_000, calls=5_000)
+    print(f"second sync requests, 1x: {small}; 5x: {large}")
+    for endpoint in ("messages", "calls", "accounts"):
+        assert small[endpoint] == large[endpoint], endpoint
+    accounts = 3
+    assert small["messages"] <= 2 * 10 * accounts  # messages and message_media each read the messages lists
+    assert small["calls"] <= 10 * accounts
+    for sync in (small, large):
+        assert sync.get("media", 0) <= sync["recent_with_media"], "media asked for of messages of the history"
+
+
+def test_given_many_small_accounts_when_syncing_then_state_messages_weigh_at_most_a_tenth_of_the_records(tmp_path):
+    dataset = Dataset(
+        DatasetOptions(
+            seed=157,
+            subaccounts=60,
+            suspended_subaccounts=0,
+            messages_per_account=8,
+            calls_per_account=6,
+            usage_history_days=20,
+            alerts=10,
+        )
+    )
+    config, catalog = auth_token_config(dataset), catalog_for(["messages", "calls", "usage_records"], "incremental")
+    with serve(dataset) as emulator:
+        run = run_connector("read", emulator.url, tmp_path, config=config, catalog=catalog)
+    assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+    for stream in ("messages", "calls", "usage_records"):
+        assert set(emitted_keys(run.records[stream], stream)) == expected_keys(dataset, stream), stream
+    records, states = output_bytes(run, "RECORD"), output_bytes(run, "STATE")
+    print(f"61 accounts: {records:,} bytes of records, {states:,} of state in {len(run.of_type('STATE'))} messages")
+    assert states <= 0.1 * records
+    final = {s["stream"]["stream_descriptor"]["name"]: s for s in run.final_states}
+    assert len(final["messages"]["stream"]["stream_state"]["cursors"]) == 61, "every account's cursor is saved"
+
+
+def output_bytes(run: Run, kind: str) -> int:
+    return sum(len(line) + 1 for line in run.stdout.splitlines() if f'"type":"{kind}"' in line[:20])
+
+
+def test_given_a_sync_of_many_records_when_the_cdk_asks_for_the_state_then_it_is_built_once_per_change(
+    tmp_path, monkeypatch
+):
+    """The CDK used to ask for the stream's state after every record; building it is linear in the accounts."""
+    builds = []
+    original = state_module.StreamState._build_json
+    monkeypatch.setattr(state_module.StreamState, "_build_json", lambda self: builds.append(1) or original(self))
+    dataset = Dataset(DatasetOptions(seed=163, messages_per_account=3_000))
+    with serve(dataset) as emulator:
+        run = run_in_process(
+            "read",
+            emulator.url,
+            tmp_path,
+            config=auth_token_config(dataset),
+            catalog=catalog_for(["messages"], "incremental"),
+        )
+    assert run.returncode == 0, run.errors
+    records = len(run.records["messages"])
+    assert records > 3_000
+    assert len(builds) < records / 50, f"{len(builds)} state builds for {records} records: one per slice at most"
+    assert run.final_states[0]["stream"]["stream_state"]["cursors"]  # and the state still comes out
+
+
+def test_given_an_account_busy_with_the_customers_own_traffic_when_syncing_then_the_sync_leaves_it_room(tmp_path):
+    """Twilio's limit is shared with the customer's applications: 8 of their requests are always in flight, the
+    limit is 12. A sync taking its default 10 would push the account past it (their requests would get 429s too);
+    reading Twilio-Concurrent-Requests, it takes what is left."""
+    dataset = Dataset(DatasetOptions(seed=167, messages_per_account=1_500))
+    with serve(dataset, latency_ms=30, concurrency_limit=12, background_concurrency=8) as emulator:
+        run = run_connector(
+            "read",
+            emulator.url,
+            tmp_path,
+            config=auth_token_config(dataset),
+            catalog=catalog_for(["messages", "calls"]),
+        )
+        stats = emulator.stats()
+    assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+    assert stats["status_429"] == 0, "the account was pushed past its limit"
+    assert max(stats["max_in_flight_by_account"].values()) <= 4
+    for stream in ("messages", "calls"):
+        assert set(emitted_keys(run.records[stream], stream)) == expected_keys(dataset, stream)
+
+
+def test_given_an_idle_account_when_syncing_then_at_most_the_per_account_share_is_in_flight(tmp_path):
+    dataset = Dataset(DatasetOptions(seed=167, messages_per_account=1_500))
+    with serve(dataset, latency_ms=30) as emulator:
+        run = run_connector(
+            "read",
+            emulator.url,
+            tmp_path,
+            config=auth_token_config(dataset),
+            catalog=catalog_for(["messages", "calls"]),
+        )
+        stats = emulator.stats()
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert 3 <= max(stats["max_in_flight_by_account"].values()) <= 10  # max_requests_per_account's default
