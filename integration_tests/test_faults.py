@@ -283,7 +283,7 @@ SINGLE_FAULTS = {
     "dropped connection": (Faults(rate_drop=0.3, seed=5), "drop"),
     "truncated body": (Faults(rate_truncate=0.3, seed=6), "truncate"),
     "HTML error page": (Faults(rate_html=0.3, seed=7), "html"),
-    "answer slower than the timeout": (Faults(rate_slow=0.05, slow_seconds=3, seed=8), "slow"),
+    "answer slower than the timeout": (Faults(rate_slow=0.15, slow_seconds=3, seed=8), "slow"),
     # Three 401s in a row on one request skip the account (by design): keep that unlikely.
     "transient 401": (Faults(rate_transient_401=0.03, seed=9), "transient_401"),
 }
@@ -455,7 +455,7 @@ FAILING_FROM = "2025-01-01"  # calls windows from this day on answer 400
 def bad_request(tmp_path_factory) -> dict[str, Any]:
     """Twilio answers 400 code 20001 to the subaccount's calls windows from FAILING_FROM on (not retried); then,
     with Twilio well again, the next sync resumes from the state."""
-    dataset = Dataset(DatasetOptions(seed=53))
+    dataset = Dataset(DatasetOptions(seed=53, calls_per_account=2_500))  # more than a page: read in windows
     subaccount = active_subaccount(dataset)
     workdir = tmp_path_factory.mktemp("bad-request")
     config = auth_token_config(dataset)
@@ -534,7 +534,7 @@ def refused_midway(tmp_path_factory) -> dict[str, Any]:
     """Twilio answers 401 to the subaccount's calls windows from 2024-01-01 on, while it still reports the account
     active: the sync ends incomplete, naming it. Then it is served again, and the next sync resumes from the state.
     Four workers: the windows after the refusal are not all read ahead, as with many windows and 40 workers."""
-    dataset = Dataset(DatasetOptions(seed=59))
+    dataset = Dataset(DatasetOptions(seed=59, calls_per_account=2_500))  # more than a page: read in windows
     subaccount = active_subaccount(dataset)
     workdir = tmp_path_factory.mktemp("refused")
     config = auth_token_config(dataset, num_workers=4)

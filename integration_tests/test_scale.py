@@ -94,7 +94,11 @@ def test_given_many_small_accounts_when_syncing_then_state_messages_weigh_at_mos
     config, catalog = auth_token_config(dataset), catalog_for(["messages", "calls", "usage_records"], "incremental")
     with serve(dataset) as emulator:
         run = run_connector("read", emulator.url, tmp_path, config=config, catalog=catalog)
+        requests = emulator.stats()["total_requests"]
     assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+    # A small account's whole range in one request (a probe) rather than one per 30-day window: messages (sweep,
+    # range), calls (three sweeps, range), usage (range).
+    assert requests <= 61 * 7 + 5, f"{requests} requests for 61 small accounts"
     for stream in ("messages", "calls", "usage_records"):
         assert set(emitted_keys(run.records[stream], stream)) == expected_keys(dataset, stream), stream
     records, states = output_bytes(run, "RECORD"), output_bytes(run, "STATE")

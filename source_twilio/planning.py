@@ -3,7 +3,8 @@ Status where Twilio splits the list) and which part of each (the sweep of record
 then time windows), each with its partition key, its window and the rules of what it emits, computed once.
 
 A partition is read from ``start_date`` (or the account's creation), or, incrementally, from its cursor less the
-lookback, to the sync's start. The sweep comes first: Twilio's date filters never match a null field (queued
+lookback, to the sync's start: in windows, each checkpointed, after a probe of the whole range when there are more
+than two (a range that fits in one page needs no windows). The sweep comes first: Twilio's date filters never match a null field (queued
 messages have no ``date_sent``, queued calls no ``start_time``), and the cursor moves only with windows. It reaches
 back ``SWEEP_REACH`` further than the windows: every record with a null field is read by at least one sync (the
 first after it appears), and its changes are caught for a day after the previous sync.
@@ -27,6 +28,7 @@ from source_twilio.windows import TimeFilter, Window, floor_to_second, plan_wind
 
 SWEEP = "sweep"
 SWEEP_REACH = timedelta(days=1)
+PROBED_FROM = 2  # windows: a partition with more is first asked for whole, in one request
 T = TypeVar("T")
 
 
@@ -49,6 +51,10 @@ class SlicePlan:
     sweep: SweepList | None
     last: bool  # the partition's last slice: its state then holds only this sync's versions
     rules: SliceRules
+    probe: bool = False
+    """The partition's whole range, asked for first in one request: when Twilio's answer is a single page, that
+    is the partition read (most accounts of a sync of a thousand hold few records), and its windows are skipped;
+    otherwise the page is dropped and the windows read the range, each checkpointed."""
 
     @property
     def account_sid(self) -> str | None:
@@ -106,13 +112,16 @@ class Planner:
             for params in time_filter.sweep.lists:
                 rules = SliceRules(**common, sweep=True, sweep_order=time_filter.sweep.order, low=reach)
                 plans.append(SlicePlan(partition, key, None, SweepList(params, reach), last=False, rules=rules))
-        first = True
-        for window in plan_windows(start, frame.start, time_filter.window, whole_days=time_filter.whole_days):
+        windows = plan_windows(start, frame.start, time_filter.window, whole_days=time_filter.whole_days)
+        if len(windows) > PROBED_FROM:
+            windows.insert(0, Window(windows[0].start, windows[-1].end))  # the probe: see ``SlicePlan.probe``
+        reaches_back = time_filter.value_of(self.start_date) if cursor is not None else None
+        for index, window in enumerate(windows):
             low, high = time_filter.bounds(window)
-            reaches_back = time_filter.value_of(self.start_date) if first and cursor is not None else None
-            rules = SliceRules(**common, low=low, high=high, reaches_back=reaches_back)
-            plans.append(SlicePlan(partition, key, window, sweep=None, last=False, rules=rules))
-            first = False
+            first = index == 0 or (index == 1 and len(windows) > PROBED_FROM + 1)
+            rules = SliceRules(**common, low=low, high=high, reaches_back=reaches_back if first else None)
+            probe = index == 0 and len(windows) > PROBED_FROM + 1
+            plans.append(SlicePlan(partition, key, window, sweep=None, last=False, rules=rules, probe=probe))
         if plans:
             plans[-1] = replace(plans[-1], last=True)
         return plans
@@ -127,10 +136,27 @@ class Planner:
         }
 
 
-def interleave(sequences: Iterable[list[T]]) -> Iterator[T]:
-    """Round-robin over the sequences: the first of each, then the second of each, and so on."""
-    lists = list(sequences)
-    for index in range(max(map(len, lists), default=0)):
-        for items in lists:
-            if index < len(items):
-                yield items[index]
+def interleave(sequences: Iterable[Iterable[T]], width: int) -> Iterator[T]:
+    """Round-robin over ``width`` of the sequences at a time, taking the next one in as one ends: the first item of
+    each, then the second of each, and so on. Lazy: only ``width`` sequences are open at once, so a thousand
+    accounts' slices are not all planned up front."""
+    pending = iter(sequences)
+    active: list[Iterator[T]] = []
+    while True:
+        while len(active) < width:
+            following = next(pending, None)
+            if following is None:
+                break
+            active.append(iter(following))
+        if not active:
+            return
+        still = []
+        for items in active:
+            item = next(items, _END)
+            if item is not _END:
+                still.append(items)
+                yield item  # type: ignore[misc]
+        active = still
+
+
+_END = object()

@@ -34,15 +34,22 @@ def partition_key(partition: Mapping[str, Any]) -> str:
 
 
 class StreamState:
-    """Cursors and remembered versions per partition key; JSON on demand, cached."""
+    """Cursors and remembered versions per partition key. Each entry is written out (formatted, packed) once, when
+    it changes, and the size of the whole is kept up to date as entries change: asking for it is free, and the
+    JSON is assembled only when a STATE message is written. With a thousand accounts, a slice costs one entry."""
 
     def __init__(
         self, cursors: Mapping[str, datetime] | None = None, seen: Mapping[str, Iterable[int]] | None = None
     ) -> None:
-        self._cursors: dict[str, datetime] = dict(cursors or {})
-        self._seen: dict[str, frozenset[int]] = {key: frozenset(v) for key, v in (seen or {}).items() if v}
+        self._cursors: dict[str, datetime] = {}
+        self._seen: dict[str, frozenset[int]] = {}
+        self._written: dict[str, dict[str, str]] = {"cursors": {}, "seen": {}}  # the entries, as in the JSON
+        self._size = len(orjson.dumps({"version": STATE_VERSION, "cursors": {}, "seen": {}}))
         self._json: dict[str, Any] | None = None
-        self._size: int | None = None
+        for key, moment in (cursors or {}).items():
+            self.advance(key, moment)
+        for key, versions in (seen or {}).items():
+            self.remember(key, versions, replace=True)
 
     def cursor(self, key: str) -> datetime | None:
         return self._cursors.get(key)
@@ -58,7 +65,7 @@ class StreamState:
         current = self._cursors.get(key)
         if current is None or to > current:
             self._cursors[key] = to
-            self._json = self._size = None
+            self._write("cursors", key, format_datetime(to))
 
     def remember(self, key: str, versions: Iterable[int], *, replace: bool) -> None:
         """Add versions read for a partition; ``replace`` (its last slice) drops those of earlier syncs."""
@@ -69,7 +76,16 @@ class StreamState:
             self._seen[key] = kept
         else:
             self._seen.pop(key, None)
-        self._json = self._size = None
+        self._write("seen", key, _pack(kept) if kept else None)
+
+    def _write(self, part: str, key: str, text: str | None) -> None:
+        entries = self._written[part]
+        if key in entries:
+            self._size -= _entry_size(key, entries.pop(key))
+        if text is not None:
+            entries[key] = text
+            self._size += _entry_size(key, text)
+        self._json = None
 
     def to_json(self) -> dict[str, Any]:
         if self._json is None:
@@ -78,20 +94,16 @@ class StreamState:
 
     @property
     def size(self) -> int:
-        """The bytes of the state as JSON (what one STATE message costs)."""
-        if self._size is None:
-            self._size = len(orjson.dumps(self.to_json()))
+        """About the bytes of the state as JSON (what one STATE message costs)."""
         return self._size
 
     def _build_json(self) -> dict[str, Any]:
-        if not self._cursors and not self._seen:
+        cursors, seen = self._written["cursors"], self._written["seen"]
+        if not cursors and not seen:
             return {}
-        state: dict[str, Any] = {
-            "version": STATE_VERSION,
-            "cursors": {key: format_datetime(value) for key, value in sorted(self._cursors.items())},
-        }
-        if self._seen:
-            state["seen"] = {key: _pack(versions) for key, versions in sorted(self._seen.items())}
+        state: dict[str, Any] = {"version": STATE_VERSION, "cursors": dict(sorted(cursors.items()))}
+        if seen:
+            state["seen"] = dict(sorted(seen.items()))
         return state
 
     @classmethod
@@ -117,6 +129,10 @@ class StreamState:
         except ValueError as error:
             raise _unreadable(stream_name, f"its seen versions are not readable ({error})") from None
         return cls(cursors=cursors, seen=versions)
+
+
+def _entry_size(key: str, text: str) -> int:
+    return len(key) + len(text) + 6  # "key":"text", with quotes, colon and comma
 
 
 def _pack(versions: frozenset[int]) -> str:

@@ -9,6 +9,7 @@ records of an answer) and hands the rest to the modules that own it: ``planning`
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -45,7 +46,7 @@ from source_twilio.planning import SWEEP, Planner, SlicePlan, interleave
 from source_twilio.reader import ListFailed, SkipList, SliceReader, incomplete_error
 from source_twilio.state import StreamState
 from source_twilio.windows import ONE_SECOND, Window
-from source_twilio.workers import SyncInterrupted, ordered_map
+from source_twilio.workers import POLL_SECONDS, SyncInterrupted, ordered_map, raise_if_stopping
 
 PAGE_SIZE = 1000
 READ_AHEAD_SLICES = 16  # each holds about a page (1000 records) in memory; children have their own pool
@@ -64,6 +65,31 @@ class SliceDone:
 
     versions: frozenset[int]
     emitted_bytes: float = 0.0
+    read: bool = True  # False: the window was not read (a probe that found it too long): the cursor stays
+
+
+class RangeTooLong(Exception):
+    """A probe's range does not fit in one page: it is read in windows instead."""
+
+
+class Probe:
+    """Whether a partition's probe read its whole range, for its windows to wait on (in worker threads)."""
+
+    def __init__(self) -> None:
+        self._answered = threading.Event()
+        self.covered = False
+
+    def answer(self, covered: bool) -> None:
+        self.covered = covered
+        self._answered.set()
+
+    def wait(self) -> bool:
+        while not self._answered.wait(POLL_SECONDS):
+            raise_if_stopping()
+        return self.covered
+
+
+_ONE_PAGE = "_twilio_one_page"
 
 
 class TwilioStream(HttpStream, CheckpointMixin):
@@ -77,6 +103,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self._incremental = False
         self._read_this_sync: dict[str, set[int]] = {}  # partition key -> versions read by this sync's slices
         self._reader: SliceReader[SlicePlan] | None = None
+        self._probes: dict[str, Probe] = {}  # partition key -> its probe, when its range was probed
         self._unsaved_bytes = 0.0  # records emitted since the last STATE message
         self._bytes_per_record = 1000.0  # of the pages read last: what an emitted record is estimated to cost
         super().__init__(authenticator=context.authenticator)
@@ -155,7 +182,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
         read = self._read_this_sync.setdefault(plan.key, set())
         read |= done.versions
         self._state.remember(plan.key, read if plan.last else done.versions, replace=plan.last)
-        if plan.window is not None:
+        if plan.window is not None and done.read:
             self._state.advance(plan.key, min(plan.window.end, self.context.frame.horizon))
 
     # --- errors ---------------------------------------------------------------------------------------
@@ -214,10 +241,11 @@ class TwilioStream(HttpStream, CheckpointMixin):
         """The slices, each already being read in a worker while the CDK emits the ones before it."""
         self._incremental = sync_mode == SyncMode.incremental and self.definition.incremental
         self._read_this_sync.clear()
-        # Accounts take turns, so that slices read ahead spread over the accounts' separate Twilio limits.
-        # Each account's own slices stay in order, as its cursor needs.
-        plans = interleave(self._plan(partition) for partition in self._partitions())
+        self._probes.clear()
+        # Accounts take turns (a few dozen at a time), so that slices read ahead spread over the accounts' separate
+        # Twilio limits. Each account's own slices stay in order, as its cursor needs.
         depth = min(self.context.config.num_workers, READ_AHEAD_SLICES)
+        plans = interleave((self._plan(partition) for partition in self._partitions()), width=2 * depth)
         self._reader = SliceReader(self.context.slice_pool, depth, self._read_slice, lambda p: p.key, self._gate)
         for plan in self._reader.run_ahead(plans):
             yield plan.stream_slice()
@@ -244,6 +272,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
         account_sid = partition["account_sid"]
         created = self.context.accounts.created(account_sid)
         plans = self.planner.plan(partition, previous, self.context.frame, created)
+        if any(plan.probe for plan in plans):
+            self._probes[plans[0].key] = Probe()
         self._warn_of_retention(account_sid, plans)
         return plans
 
@@ -296,15 +326,26 @@ class TwilioStream(HttpStream, CheckpointMixin):
 
     def _read_slice(self, plan: SlicePlan) -> Iterator[Record | SliceDone]:
         """A slice's records, then its ``SliceDone``: read where the caller runs (a worker, or the CDK's thread)."""
-        emitted = 0
+        probe = self._probes.get(plan.key) if plan.window is not None else None
+        if probe is not None and not plan.probe and probe.wait():
+            yield SliceDone(frozenset(), read=False)  # the probe read the whole range already
+            return
+        emitted, covered = 0, False
         try:
             for record in self._read_children(plan) if self.parent else self._read_list(plan):
                 emitted += 1
                 yield record
+            covered = True
+        except RangeTooLong:
+            yield SliceDone(frozenset(), read=False)
+            return
         except TwilioApiError as error:
             if error.kind is ErrorKind.REFUSED:
                 self._refused(error.account_sid or plan.account_sid or self.context.config.account_sid, str(error))
             raise ListFailed(f"{error}", FailureType.system_error) from error
+        finally:
+            if plan.probe and probe is not None:
+                probe.answer(covered)
         yield SliceDone(frozenset(plan.rules.versions), emitted * self._bytes_per_record)
 
     def _read_list(self, plan: SlicePlan) -> Iterator[Record]:
@@ -338,11 +379,16 @@ class TwilioStream(HttpStream, CheckpointMixin):
         if plan.window is None:
             for record in self._pages(plan.partition, plan.cursor_slice()):
                 yield plan.rules, record
-            return
-        yield from self._fetch_window(plan, plan.rules, plan.window)
+        elif plan.probe:  # the whole page first: if Twilio has more, none of it is used
+            yield from list(self._fetch_window(plan, plan.rules, plan.window, one_page=True))
+        else:
+            yield from self._fetch_window(plan, plan.rules, plan.window)
 
-    def _fetch_window(self, plan: SlicePlan, rules: SliceRules, window: Window) -> Iterator[tuple[SliceRules, Record]]:
-        """One window: from no earlier than Twilio still keeps; narrowed when Twilio refuses it."""
+    def _fetch_window(
+        self, plan: SlicePlan, rules: SliceRules, window: Window, one_page: bool = False
+    ) -> Iterator[tuple[SliceRules, Record]]:
+        """One window: from no earlier than Twilio still keeps; narrowed when Twilio refuses it. ``one_page``: the
+        window in one page, or ``RangeTooLong``."""
         time_filter = self.definition.time_filter
         assert time_filter is not None
         account_sid = plan.account_sid or self.context.config.account_sid
@@ -354,7 +400,9 @@ class TwilioStream(HttpStream, CheckpointMixin):
             asked = Window(max(window.start, floor), window.end) if floor else window
             read = 0
             try:
-                for record in self._pages(plan.partition, asked.as_slice()):
+                for record in self._pages(
+                    plan.partition, {**asked.as_slice(), **({_ONE_PAGE: True} if one_page else {})}
+                ):
                     read += 1
                     yield rules, record
                 return
@@ -365,6 +413,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
                     account_sid, time_filter, asked.start, lambda start: self._accepts(plan.partition, start)
                 ):
                     continue
+                if one_page and error.kind is ErrorKind.TOO_MANY_RESULTS:
+                    raise RangeTooLong from None
                 halves = window.halves() if error.kind is ErrorKind.TOO_MANY_RESULTS else None
                 if halves is None:
                     raise
@@ -431,6 +481,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
         if response.status_code != 200 or not self.definition.paged or getattr(response, _PAST_REACH, False):
             return None
         url = next_page_url(json_body(response), self.url_base, self.context.config.allowed_hosts, self.name)
+        if url and getattr(response, _ONE_PAGE, False):
+            raise RangeTooLong
         return {NEXT_URL: url} if url else None
 
     def parse_response(
@@ -452,6 +504,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
                 internal_message=f"missing list key in {response.request.url}",
                 failure_type=FailureType.system_error,
             )
+        if stream_slice and stream_slice.cursor_slice.get(_ONE_PAGE):
+            setattr(response, _ONE_PAGE, True)
         swept = stream_slice.cursor_slice.get(SWEEP) if stream_slice else None
         if swept:  # the sweep keeps only the records whose field is null: skip the others before converting
             if self._reaches_past(records, stream_slice.cursor_slice["reach"]):

@@ -1,10 +1,13 @@
 """`make bench`: our connector against Airbyte's (airbyte-source-twilio 0.16.0) on the same emulated workload.
 
 Scenarios (each starts its own emulator, a separate process whose CPU time is reported):
-  standard  a full sync of every stream, with per-request latency and a per-account concurrency limit;
-            also times `spec` and `check`
-  cpu       the messages stream alone, no latency: records per CPU second
-  double    a full sync at 1x and 2x messages and calls: peak RSS growth
+  standard     a full sync of every stream, with per-request latency and a per-account concurrency limit;
+               also times `spec` and `check`
+  cpu          the messages stream alone, no latency: records per CPU second
+  double       a full sync at 1x and 2x messages and calls: peak RSS growth
+  incremental  the incremental streams: a first sync, then one with nothing changed, at 1x and 5x the history
+               (Airbyte's connector at 1x only, unless --upstream-at-5x): what the second sync costs
+  accounts     1,000 subaccounts with a few messages, calls and days of usage each: a first and a second sync
 
 Prints a table per scenario (medians of several runs) and the targets, and writes every run's figures to
 output/bench/results.json. A missed target is reported, not failed: the exit status is 1 only for a broken
@@ -28,13 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from integration_tests.connector_runner import ALL_STREAMS  # noqa: E402
+from source_twilio.definitions import STREAMS  # noqa: E402
 from tools.bench import report, upstream  # noqa: E402
 from tools.bench.connectors import OURS, UPSTREAM, Connector, airbyte, ours  # noqa: E402
 from tools.bench.emulator import EmulatorProcess, Workload  # noqa: E402
 from tools.bench.figures import command_figures, read_figures, summarize, summarize_commands  # noqa: E402
 
 OUTPUT = ROOT / "output" / "bench"
-SCENARIOS = ("standard", "cpu", "double")
+SCENARIOS = ("standard", "cpu", "double", "incremental", "accounts")
+INCREMENTAL_STREAMS = [definition.name for definition in STREAMS if definition.incremental]
+MANY_ACCOUNTS = {"accounts": 1_001, "messages": 5, "calls": 3, "usage_days": 7}
 
 DEFAULT_CONCURRENCY_LIMIT = 20
 """Twilio does not publish its per-account concurrency limit; third parties report about 100. A fifth of
@@ -67,6 +73,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="keep Airbyte's 400-day floor (no one-day margin): its messages and media then fail on the emulator",
     )
     parser.add_argument("--upstream-python", default="python3.11", help="interpreter for Airbyte's virtualenv")
+    parser.add_argument("--upstream-at-5x", action="store_true", help="incremental: Airbyte's connector at 5x too")
     parser.add_argument("--output", type=Path, default=OUTPUT / "results.json")
     if "--quick" in (sys.argv[1:] if argv is None else argv):
         parser.set_defaults(**QUICK)
@@ -80,20 +87,30 @@ class Bench:
     args: argparse.Namespace
     problems: list[str] = field(default_factory=list)
 
-    def workload(self, scale: int = 1, latency_ms: float | None = None) -> Workload:
+    def workload(self, scale: int = 1, latency_ms: float | None = None, **sizes: int) -> Workload:
         args = self.args
         return Workload(
-            accounts=args.accounts,
-            messages=args.messages * scale,
-            calls=args.calls * scale,
+            accounts=sizes.get("accounts", args.accounts),
+            messages=sizes.get("messages", args.messages * scale),
+            calls=sizes.get("calls", args.calls * scale),
             latency_ms=args.latency_ms if latency_ms is None else latency_ms,
             concurrency_limit=args.concurrency_limit,
+            usage_days=sizes.get("usage_days", 450),
         )
 
-    def connectors(self, emulator: EmulatorProcess, streams: Sequence[str], workdir: Path) -> list[Connector]:
-        found = [ours(emulator, streams, workdir, self.args.connector_root.resolve(), self.args.workers)]
-        if not self.args.skip_upstream:
-            found.append(airbyte(emulator, streams, workdir, self.args.timeout, not self.args.upstream_as_shipped))
+    def connectors(
+        self,
+        emulator: EmulatorProcess,
+        streams: Sequence[str],
+        workdir: Path,
+        sync_mode: str = "full_refresh",
+        upstream: bool = True,
+    ) -> list[Connector]:
+        root = self.args.connector_root.resolve()
+        found = [ours(emulator, streams, workdir, root, self.args.workers, sync_mode)]
+        if upstream and not self.args.skip_upstream:
+            margin = not self.args.upstream_as_shipped
+            found.append(airbyte(emulator, streams, workdir, self.args.timeout, margin, sync_mode))
         return found
 
     def runs_of(self, connector: Connector) -> int:
@@ -112,14 +129,28 @@ class Bench:
                     print(f"  {label}: {connector.name} read {index + 1}/{self.runs_of(connector)}: {_line(figures)}")
         return runs
 
-    def _read(self, connector: Connector, emulator: EmulatorProcess, counted: str | None) -> dict[str, Any]:
+    def _read(
+        self, connector: Connector, emulator: EmulatorProcess, counted: str | None, state: list[Any] | None = None
+    ) -> dict[str, Any]:
         cpu_before = emulator.begin()
-        measurement = connector.run("read", self.args.timeout)
+        measurement = connector.run("read", self.args.timeout, state)
         figures = read_figures(measurement, emulator.usage_since(cpu_before), counted)
-        self._judge(connector.name, figures, measurement.stderr_tail())
+        self._judge(connector.name, figures, measurement.stderr_tail(), expect_records=state is None)
+        self.last_states = list(measurement.output.states.values())
         return figures
 
-    def _judge(self, name: str, figures: dict[str, Any], stderr_tail: str) -> None:
+    def syncs(self, connectors: Sequence[Connector], emulator: EmulatorProcess, label: str) -> dict[str, Any]:
+        """A first sync and a second one from its state, for each connector (once: the second is what counts)."""
+        runs: dict[str, Any] = {"first": {}, "second": {}}
+        for connector in connectors:
+            first = self._read(connector, emulator, None)
+            print(f"  {label}: {connector.name} first sync: {_line(first)}")
+            second = self._read(connector, emulator, None, state=self.last_states)
+            print(f"  {label}: {connector.name} second sync: {_line(second)}")
+            runs["first"][connector.name], runs["second"][connector.name] = [first], [second]
+        return runs
+
+    def _judge(self, name: str, figures: dict[str, Any], stderr_tail: str, expect_records: bool = True) -> None:
         """Airbyte's connector exits 1 when a stream fails (alerts: it asks for more than 30 days): reported, not fatal."""
         if figures["timed_out"]:
             self.problems.append(f"{name} read timed out after {self.args.timeout:g} s")
@@ -127,7 +158,7 @@ class Bench:
             self.problems.append(
                 f"{name} read exited {figures['returncode']}: {figures['first_errors']}\n{stderr_tail}"
             )
-        if figures["records"] == 0:
+        if figures["records"] == 0 and expect_records:
             self.problems.append(f"{name} read emitted no records")
         if figures["requests"] == 0:
             self.problems.append(f"{name} read sent no request to the emulator")
@@ -152,7 +183,7 @@ def _line(figures: dict[str, Any]) -> str:
     return (
         f"{figures['records']:,} records in {figures['wall_seconds']:.1f} s, CPU {figures['cpu_seconds']:.1f} s, "
         f"peak RSS {figures['peak_rss_mb']:.0f} MB, {figures['requests']:,} requests, {figures['status_429']} 429s, "
-        f"exit {figures['returncode']}{failed}"
+        f"STATE {figures['state_mb']:.2f} MB for {figures['record_mb']:.2f} MB of records, exit {figures['returncode']}{failed}"
     )
 
 
@@ -191,6 +222,30 @@ def double(bench: Bench) -> dict[str, Any]:
     return sizes
 
 
+def incremental(bench: Bench) -> dict[str, Any]:
+    sizes = {}
+    for scale in (1, 5):
+        workload = bench.workload(scale)
+        print(f"\n== incremental, {scale}x: {len(INCREMENTAL_STREAMS)} streams; {workload.describe()}", flush=True)
+        workdir = OUTPUT / f"incremental-{scale}x"
+        with EmulatorProcess(workload, workdir) as emulator:
+            upstream = scale == 1 or bench.args.upstream_at_5x
+            connectors = bench.connectors(emulator, INCREMENTAL_STREAMS, workdir, "incremental", upstream)
+            runs = bench.syncs(connectors, emulator, f"{scale}x")
+        sizes[f"{scale}x"] = {sync: _scenario(workload, runs[sync]) for sync in ("first", "second")}
+    return sizes
+
+
+def accounts(bench: Bench) -> dict[str, Any]:
+    workload = bench.workload(**MANY_ACCOUNTS)
+    streams = ["messages", "calls", "usage_records"]
+    print(f"\n== accounts: {', '.join(streams)}; {workload.describe()}", flush=True)
+    with EmulatorProcess(workload, OUTPUT / "accounts") as emulator:
+        connectors = bench.connectors(emulator, streams, OUTPUT / "accounts", "incremental")
+        runs = bench.syncs(connectors, emulator, "accounts")
+    return {sync: _scenario(workload, runs[sync]) for sync in ("first", "second")}
+
+
 def _scenario(
     workload: Workload, runs: dict[str, list[dict[str, Any]]], startup: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -202,11 +257,19 @@ def _scenario(
     }
 
 
-SCENARIO_RUNS: dict[str, Callable[[Bench], dict[str, Any]]] = {"standard": standard, "cpu": cpu, "double": double}
+SCENARIO_RUNS: dict[str, Callable[[Bench], dict[str, Any]]] = {
+    "standard": standard,
+    "cpu": cpu,
+    "double": double,
+    "incremental": incremental,
+    "accounts": accounts,
+}
 SCENARIO_REPORTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "standard": report.standard_report,
     "cpu": report.cpu_report,
     "double": report.double_report,
+    "incremental": report.incremental_report,
+    "accounts": report.accounts_report,
 }
 
 

@@ -62,7 +62,24 @@ def test_given_slow_and_fast_items_when_ordered_map_then_results_keep_input_orde
 
 
 def test_given_lists_of_different_lengths_when_interleaved_then_round_robin_keeping_each_order():
-    assert list(interleave([[1, 2, 3], [], ["a"], [10, 20]])) == [1, "a", 10, 2, 20, 3]
+    assert list(interleave([[1, 2, 3], [], ["a"], [10, 20]], width=10)) == [1, "a", 10, 2, 20, 3]
+
+
+def test_given_many_lists_when_interleaved_then_only_width_of_them_are_open_at_once_and_each_keeps_its_order():
+    opened = []
+
+    def lists():
+        for n in range(100):
+            opened.append(n)
+            yield [(n, i) for i in range(3)]
+
+    taken = interleave(lists(), width=4)
+    first = [next(taken) for _ in range(4)]
+    assert first == [(0, 0), (1, 0), (2, 0), (3, 0)] and len(opened) == 4
+    rest = first + list(taken)
+    assert len(rest) == 300 and len(opened) == 100
+    for n in range(100):
+        assert [item for item in rest if item[0] == n] == [(n, 0), (n, 1), (n, 2)]
 
 
 def test_given_an_account_not_yet_answered_then_one_request_at_a_time_until_twilio_says_how_busy_it_is():

@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--subaccounts", type=int, default=2)
     data.add_argument("--suspended", type=int, default=1, help="how many of the subaccounts are suspended")
     data.add_argument("--alerts", type=int, default=60)
+    data.add_argument("--usage-days", type=int, default=450, help="days of daily usage records per account")
     clock = data.add_mutually_exclusive_group()
     clock.add_argument(
         "--now", type=_utc_datetime, default=None, help="ISO time to build around, e.g. 2026-05-20T15:30:00Z"
@@ -173,6 +174,7 @@ def _dataset(args: argparse.Namespace, now: datetime | None) -> Dataset:
             messages_per_account=args.messages,
             calls_per_account=args.calls,
             alerts=args.alerts,
+            usage_history_days=args.usage_days,
             message_retention_days=args.message_retention_days,
             now=now,
         )

@@ -32,12 +32,15 @@ class Connector:
     logs: Path
     _runs: Counter[str] = field(default_factory=Counter, init=False, repr=False)
 
-    def run(self, verb: str, timeout: float) -> Measurement:
+    def run(self, verb: str, timeout: float, state: Sequence[Any] | None = None) -> Measurement:
+        """``state``: the STATE messages to resume from (the last of each stream of an earlier read)."""
         arguments = [*self.command, verb]
         if verb in ("check", "discover", "read"):
             arguments += ["--config", str(self.config)]
         if verb == "read":
             arguments += ["--catalog", str(self.catalog)]
+        if state:
+            arguments += ["--state", str(_write(self.logs / f"state-{self._runs[verb] + 1}.json", list(state)))]
         self._runs[verb] += 1
         stderr_path = self.logs / f"{verb}-{self._runs[verb]}.stderr"
         return measure(arguments, cwd=self.cwd, env=self.env, timeout=timeout, stderr_path=stderr_path)
@@ -50,7 +53,12 @@ def _write(path: Path, payload: Any) -> Path:
 
 
 def ours(
-    emulator: EmulatorProcess, streams: Sequence[str], workdir: Path, root: Path, workers: int | None
+    emulator: EmulatorProcess,
+    streams: Sequence[str],
+    workdir: Path,
+    root: Path,
+    workers: int | None,
+    sync_mode: str = "full_refresh",
 ) -> Connector:
     """``python main.py`` of the checkout at ``root``, pointed at the emulator by its test-only variable."""
     workdir = workdir / OURS
@@ -67,13 +75,18 @@ def ours(
         cwd=root,
         env={**clean_environment(), "SOURCE_TWILIO_EMULATOR_URL": emulator.url},
         config=_write(workdir / "config.json", config),
-        catalog=_write(workdir / "catalog.json", catalog_for(streams)),
+        catalog=_write(workdir / "catalog.json", catalog_for(streams, sync_mode)),
         logs=workdir,
     )
 
 
 def airbyte(
-    emulator: EmulatorProcess, streams: Sequence[str], workdir: Path, timeout: float, retention_margin: bool
+    emulator: EmulatorProcess,
+    streams: Sequence[str],
+    workdir: Path,
+    timeout: float,
+    retention_margin: bool,
+    sync_mode: str = "full_refresh",
 ) -> Connector:
     """Airbyte's 0.16.0 from its virtualenv, run from the scratch directory holding the patched manifest;
     its configured catalog comes from its own ``discover``."""
@@ -90,5 +103,5 @@ def airbyte(
     discovered = connector.run("discover", timeout)
     if discovered.output.catalog is None:
         raise RuntimeError(f"Airbyte's connector discovered nothing:\n{discovered.stderr_tail()}")
-    _write(connector.catalog, upstream.configured_catalog(discovered.output.catalog, streams))
+    _write(connector.catalog, upstream.configured_catalog(discovered.output.catalog, streams, sync_mode))
     return connector

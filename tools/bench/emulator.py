@@ -28,6 +28,7 @@ class Workload:
     latency_ms: float
     concurrency_limit: int  # per account; 0 = none
     seed: int = 1
+    usage_days: int = 450  # of daily usage per account
 
     def arguments(self) -> list[str]:
         return [
@@ -38,6 +39,7 @@ class Workload:
             "--suspended=0",
             f"--latency-ms={self.latency_ms:g}",
             f"--concurrency-limit={self.concurrency_limit}",
+            f"--usage-days={self.usage_days}",
         ]
 
     def describe(self) -> str:

@@ -39,6 +39,9 @@ class Output:
 
     records: Counter[str] = field(default_factory=Counter)
     bytes: int = 0
+    record_bytes: int = 0
+    state_bytes: int = 0
+    states: dict[str, Any] = field(default_factory=dict)  # the last STATE message per stream: the next sync's state
     errors: Counter[str] = field(default_factory=Counter)  # error traces by stream ("-": none named)
     first_errors: dict[str, str] = field(default_factory=dict)
     failed_streams: set[str] = field(default_factory=set)
@@ -49,6 +52,7 @@ class Output:
     def take(self, line: bytes) -> None:
         self.bytes += len(line)
         if line.startswith(RECORD_PREFIX):
+            self.record_bytes += len(line)
             start = len(RECORD_PREFIX)
             self.records[line[start : line.index(b'"', start)].decode()] += 1
             return
@@ -69,6 +73,12 @@ class Output:
             self.catalog = message["catalog"]
         elif kind == "TRACE":
             self._take_trace(message["trace"])
+        elif kind == "STATE":
+            state = message["state"]
+            self.state_bytes += len(json.dumps(message, separators=(",", ":"))) + 1
+            if state.get("type") == "STREAM":
+                name = state["stream"]["stream_descriptor"]["name"]
+                self.states[name] = {"type": "STREAM", "stream": state["stream"]}
 
     def _take_trace(self, trace: Mapping[str, Any]) -> None:
         if trace.get("type") == "ERROR":

@@ -14,6 +14,8 @@ CPU_STREAM = "messages"
 TARGET_WALL_RATIO = 0.10
 TARGET_RECORDS_PER_CPU_SECOND = 10_000
 TARGET_RSS_GROWTH = 0.10
+TARGET_SAME_AT_5X = 1.05  # the second sync's requests at 5x the history, over those at 1x (noise allowed)
+INCREMENTAL_STREAM_COUNT = 7
 
 READ_ROWS = (
     ("records", "records", 0),
@@ -26,6 +28,7 @@ READ_ROWS = (
     ("429s received", "status_429", 0),
     ("max in flight per account", "max_in_flight_per_account", 0),
     ("output (MB)", "output_mb", 1),
+    ("of which STATE (MB)", "state_mb", 2),
     ("emulator CPU (s)", "emulator_cpu_seconds", 1),
 )
 """(label, summary key, decimals) of the read table."""
@@ -171,6 +174,27 @@ def double_report(result: Mapping[str, Any]) -> str:
     return "\n".join(["", "peak RSS when the data doubles", table(header, rows)])
 
 
+def incremental_report(result: Mapping[str, Any]) -> str:
+    tables = []
+    for size in ("1x", "5x"):
+        tables.append(read_table(result[size]["second"], f"incremental, {size}: the second sync (nothing changed)"))
+    rows = []
+    for name in (OURS, UPSTREAM):
+        one, five = (result[size]["second"]["summary"].get(name, {}) for size in ("1x", "5x"))
+        for label, key, digits in (("requests", "requests", 0), ("wall (s)", "wall_seconds", 1)):
+            rows.append([f"{name} {label}", number(one.get(key), digits), number(five.get(key), digits)])
+    tables.append("\n".join(["", "the second sync at 1x and 5x the history", table(["", "1x", "5x"], rows)]))
+    return "\n".join(tables)
+
+
+def accounts_report(result: Mapping[str, Any]) -> str:
+    tables = [read_table(result[sync], f"1,000 subaccounts: the {sync} sync") for sync in ("first", "second")]
+    mine = result["first"]["summary"].get(OURS, {})
+    if mine.get("record_mb"):
+        tables.append(f"  ours: STATE is {percent(mine['state_mb'] / mine['record_mb'])} of the records' bytes")
+    return "\n".join(tables)
+
+
 def rss_growth(result: Mapping[str, Any], name: str) -> float | None:
     growth = ratio(
         result["2x"]["summary"].get(name, {}).get("peak_rss_mb"),
@@ -234,6 +258,36 @@ def targets(results: Mapping[str, Any]) -> list[Target]:
                 growth is not None and growth < TARGET_RSS_GROWTH,
             )
         )
+    if "incremental" in results:
+        found += _incremental_targets(results["incremental"])
+    if "accounts" in results:
+        found += _accounts_targets(results["accounts"], results.get("incremental"))
+    return found
+
+
+def _incremental_targets(result: Mapping[str, Any]) -> list[Target]:
+    one, five = (result[size]["second"]["summary"].get(OURS, {}) for size in ("1x", "5x"))
+    if not one or not five:
+        return []
+    accounts, streams = result["1x"]["second"]["workload"]["accounts"], INCREMENTAL_STREAM_COUNT
+    per = max(one["requests"], five["requests"]) / (accounts * streams)
+    growth = ratio(five["requests"], one["requests"])
+    return [
+        _at_most("second sync requests, 5x/1x history", growth, TARGET_SAME_AT_5X, f"{growth or 0:.2f}"),
+        _at_most("second sync requests per account per stream", per, 10, f"{per:.1f}"),
+    ]
+
+
+def _accounts_targets(result: Mapping[str, Any], incremental: Mapping[str, Any] | None) -> list[Target]:
+    first = result["first"]["summary"].get(OURS, {})
+    if not first or not first.get("record_mb"):
+        return []
+    share = first["state_mb"] / first["record_mb"]
+    found = [_at_most("1,000 accounts: STATE bytes / RECORD bytes", share, 0.10, percent(share))]
+    few = incremental["1x"]["first"]["summary"].get(OURS, {}) if incremental else {}
+    if few.get("records") and first.get("records"):
+        cost = (first["cpu_seconds"] / first["records"]) / (few["cpu_seconds"] / few["records"])
+        found.append(_at_most("1,000 accounts: CPU per record / 3 accounts'", cost, 1.2, f"{cost:.2f}"))
     return found
 
 

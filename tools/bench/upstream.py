@@ -118,14 +118,25 @@ def config(info: Mapping[str, Any], start_date: str) -> dict[str, Any]:
     }
 
 
-def configured_catalog(catalog: Mapping[str, Any], streams: Iterable[str]) -> dict[str, Any]:
-    """Its own discovered streams, narrowed to ``streams`` (those the emulator serves), in full refresh."""
+def configured_catalog(
+    catalog: Mapping[str, Any], streams: Iterable[str], sync_mode: str = "full_refresh"
+) -> dict[str, Any]:
+    """Its own discovered streams, narrowed to ``streams`` (those the emulator serves), in ``sync_mode`` where the
+    stream supports it (else full refresh), with its source-defined cursor."""
     wanted = set(streams)
-    configured = [
-        {"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}
-        for stream in catalog["streams"]
-        if stream["name"] in wanted
-    ]
+    configured = []
+    for stream in catalog["streams"]:
+        if stream["name"] not in wanted:
+            continue
+        incremental = sync_mode == "incremental" and "incremental" in stream.get("supported_sync_modes", [])
+        entry = {
+            "stream": stream,
+            "sync_mode": "incremental" if incremental else "full_refresh",
+            "destination_sync_mode": "append" if incremental else "overwrite",
+        }
+        if incremental:
+            entry["cursor_field"] = stream.get("default_cursor_field", [])
+        configured.append(entry)
     missing = wanted - {entry["stream"]["name"] for entry in configured}
     if missing:
         raise RuntimeError(f"Airbyte's connector does not offer {sorted(missing)}")
