@@ -135,37 +135,28 @@ def test_given_a_sync_of_many_records_when_the_cdk_asks_for_the_state_then_it_is
     assert run.final_states[0]["stream"]["stream_state"]["cursors"]  # and the state still comes out
 
 
+def sync_with_traffic(tmp_path: Any, **emulation: Any) -> tuple[Run, Dataset, dict[str, Any]]:
+    """A full sync of messages and calls (more than a page per account: read in windows, in parallel)."""
+    dataset = Dataset(DatasetOptions(seed=167, messages_per_account=1_500))
+    with serve(dataset, latency_ms=30, **emulation) as emulator:
+        config, catalog = auth_token_config(dataset), catalog_for(["messages", "calls"])
+        run = run_connector("read", emulator.url, tmp_path, config=config, catalog=catalog)
+        stats = emulator.stats()
+    assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+    for stream in ("messages", "calls"):
+        assert set(emitted_keys(run.records[stream], stream)) == expected_keys(dataset, stream)
+    return run, dataset, stats
+
+
 def test_given_an_account_busy_with_the_customers_own_traffic_when_syncing_then_the_sync_leaves_it_room(tmp_path):
     """Twilio's limit is shared with the customer's applications: 8 of their requests are always in flight, the
     limit is 12. A sync taking its default 10 would push the account past it (their requests would get 429s too);
     reading Twilio-Concurrent-Requests, it takes what is left."""
-    dataset = Dataset(DatasetOptions(seed=167, messages_per_account=1_500))
-    with serve(dataset, latency_ms=30, concurrency_limit=12, background_concurrency=8) as emulator:
-        run = run_connector(
-            "read",
-            emulator.url,
-            tmp_path,
-            config=auth_token_config(dataset),
-            catalog=catalog_for(["messages", "calls"]),
-        )
-        stats = emulator.stats()
-    assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+    _, _, stats = sync_with_traffic(tmp_path, concurrency_limit=12, background_concurrency=8)
     assert stats["status_429"] == 0, "the account was pushed past its limit"
     assert max(stats["max_in_flight_by_account"].values()) <= 4
-    for stream in ("messages", "calls"):
-        assert set(emitted_keys(run.records[stream], stream)) == expected_keys(dataset, stream)
 
 
 def test_given_an_idle_account_when_syncing_then_at_most_the_per_account_share_is_in_flight(tmp_path):
-    dataset = Dataset(DatasetOptions(seed=167, messages_per_account=1_500))
-    with serve(dataset, latency_ms=30) as emulator:
-        run = run_connector(
-            "read",
-            emulator.url,
-            tmp_path,
-            config=auth_token_config(dataset),
-            catalog=catalog_for(["messages", "calls"]),
-        )
-        stats = emulator.stats()
-    assert run.returncode == 0, run.stderr[-2000:]
+    _, _, stats = sync_with_traffic(tmp_path)
     assert 3 <= max(stats["max_in_flight_by_account"].values()) <= 10  # max_requests_per_account's default

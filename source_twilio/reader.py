@@ -47,6 +47,37 @@ class ListFailed(Exception):
 
 
 @dataclass(frozen=True)
+class SliceDone:
+    """Handed over after a slice's records: what the emitting thread commits to the state, and the (estimated)
+    bytes of the records it emitted."""
+
+    versions: frozenset[int]
+    emitted_bytes: float = 0.0
+    read: bool = True  # False: the window was not read (a probe that found it too long): the cursor stays
+
+
+class RangeTooLong(Exception):
+    """A probe's range does not fit in one page: it is read in windows instead."""
+
+
+class Probe:
+    """Whether a partition's probe read its whole range, for its windows to wait on (in worker threads)."""
+
+    def __init__(self) -> None:
+        self._answered = threading.Event()
+        self.covered = False
+
+    def answer(self, covered: bool) -> None:
+        self.covered = covered
+        self._answered.set()
+
+    def wait(self) -> bool:
+        while not self._answered.wait(POLL_SECONDS):
+            raise_if_stopping()
+        return self.covered
+
+
+@dataclass(frozen=True)
 class Failure:
     detail: str
     failure_type: FailureType

@@ -9,9 +9,7 @@ records of an answer) and hands the rest to the modules that own it: ``planning`
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NoReturn
 
@@ -43,10 +41,10 @@ from source_twilio.errors import (
 )
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
 from source_twilio.planning import SWEEP, Planner, SlicePlan, interleave
-from source_twilio.reader import ListFailed, SkipList, SliceReader, incomplete_error
+from source_twilio.reader import ListFailed, Probe, RangeTooLong, SkipList, SliceDone, SliceReader, incomplete_error
 from source_twilio.state import StreamState
 from source_twilio.windows import ONE_SECOND, Window
-from source_twilio.workers import POLL_SECONDS, SyncInterrupted, ordered_map, raise_if_stopping
+from source_twilio.workers import SyncInterrupted, ordered_map
 
 PAGE_SIZE = 1000
 READ_AHEAD_SLICES = 16  # each holds about a page (1000 records) in memory; children have their own pool
@@ -56,38 +54,6 @@ Record = MutableMapping[str, Any]
 
 
 STATE_SHARE = 0.1  # STATE messages take at most this share of the bytes a stream writes (with its final one)
-
-
-@dataclass(frozen=True)
-class SliceDone:
-    """Handed over after a slice's records: what the emitting thread commits to the state, and the (estimated)
-    bytes of the records it emitted."""
-
-    versions: frozenset[int]
-    emitted_bytes: float = 0.0
-    read: bool = True  # False: the window was not read (a probe that found it too long): the cursor stays
-
-
-class RangeTooLong(Exception):
-    """A probe's range does not fit in one page: it is read in windows instead."""
-
-
-class Probe:
-    """Whether a partition's probe read its whole range, for its windows to wait on (in worker threads)."""
-
-    def __init__(self) -> None:
-        self._answered = threading.Event()
-        self.covered = False
-
-    def answer(self, covered: bool) -> None:
-        self.covered = covered
-        self._answered.set()
-
-    def wait(self) -> bool:
-        while not self._answered.wait(POLL_SECONDS):
-            raise_if_stopping()
-        return self.covered
-
 
 _ONE_PAGE = "_twilio_one_page"
 
