@@ -126,8 +126,8 @@ def run_in_process(
     contexts: list[SyncContext] = []
     build_context = source_module.sync_context
 
-    def recording_sync_context(twilio_config: Any) -> SyncContext:
-        contexts.append(build_context(twilio_config))
+    def recording_sync_context(twilio_config: Any, *args: Any) -> SyncContext:
+        contexts.append(build_context(twilio_config, *args))
         return contexts[-1]
 
     with pytest.MonkeyPatch.context() as patch:

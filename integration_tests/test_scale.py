@@ -73,10 +73,35 @@ def test_given_five_times_the_history_when_nothing_changed_then_an_incremental_s
     for endpoint in ("messages", "calls", "accounts"):
         assert small[endpoint] == large[endpoint], endpoint
     accounts = 3
-    assert small["messages"] <= 2 * 10 * accounts  # messages and message_media each read the messages lists
+    assert small["messages"] <= 10 * accounts
     assert small["calls"] <= 10 * accounts
     for sync in (small, large):
         assert sync.get("media", 0) <= sync["recent_with_media"], "media asked for of messages of the history"
+
+
+@pytest.mark.parametrize("children_first", [False, True], ids=["parents-first", "children-first"])
+@pytest.mark.parametrize("parent,child", [("messages", "message_media"), ("conferences", "conference_participants")])
+def test_given_a_child_stream_and_its_parent_when_syncing_then_each_parent_page_is_read_once(
+    tmp_path, parent, child, children_first
+):
+    """message_media used to read every messages list again (the whole history, on a first sync). Whatever the order
+    of the catalog (discover lists message_media before messages), the parent's pages are read once, and both
+    streams are exact."""
+    dataset = Dataset(DatasetOptions(seed=173, messages_per_account=2_500, conferences_per_account=40))
+    config = auth_token_config(dataset)
+    endpoint = {"messages": "messages", "conferences": "conferences"}[parent]
+    requests: dict[str, int] = {}
+    with serve(dataset) as emulator:
+        for streams in ([parent], [child, parent] if children_first else [parent, child]):
+            emulator.reset_stats()
+            run = run_connector("read", emulator.url, tmp_path, config=config, catalog=catalog_for(streams))
+            assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+            for stream in streams:
+                assert set(emitted_keys(run.records[stream], stream)) == expected_keys(dataset, stream), stream
+            requests[child if child in streams else parent] = emulator.stats()["by_endpoint"][endpoint]
+    assert requests[child] == requests[parent], (
+        f"{endpoint} read {requests[child]} times with {child}, not {requests[parent]}"
+    )
 
 
 def test_given_many_small_accounts_when_syncing_then_state_messages_weigh_at_most_a_tenth_of_the_records(tmp_path):

@@ -140,8 +140,10 @@ class AccountLimitedAdapter(HTTPAdapter):
                 self._outage.failed(f"{type(error).__name__} ({error})")
                 raise
             reported = response.headers.get(CONCURRENCY_HEADER, "")
-            if reported.isdigit():  # ours: as many as were in flight when it was sent or answered, at most
-                self._limiter.on_concurrency(account, int(reported), max(ours, self._limiter.in_flight(account)))
+            if reported.isdigit():
+                # Twilio counted when the request arrived: ours then are those in flight when it was sent. Counting
+                # the ones sent since would take them for the customer's and leave too few slots to the customer.
+                self._limiter.on_concurrency(account, int(reported), ours)
         self._clock.observe(response)
         if response.status_code >= 500:
             self._outage.failed(describe(response))

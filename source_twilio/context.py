@@ -1,5 +1,6 @@
 """What the streams of one sync share: the accounts, Twilio's clock and the sync's time frame, one HTTP session
-with its per-account limit and outage watch, the retention limits learned, and the worker pools."""
+with its per-account limit and outage watch, the retention limits learned, the parents' lists kept for their
+children, and the worker pools."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from source_twilio.definitions import Host, StreamDefinition
 from source_twilio.emission import SETTLE
 from source_twilio.health import Outage
 from source_twilio.retention import RetentionLimits
+from source_twilio.sharing import SharedLists
 from source_twilio.windows import floor_to_second
 from source_twilio.workers import WorkerPool
 
@@ -47,6 +49,7 @@ class SyncContext:
     accounts: AccountDirectory = field(init=False)
     clock: TwilioClock = field(default_factory=TwilioClock)
     outage: Outage = field(default_factory=Outage)
+    shared: SharedLists = field(default_factory=SharedLists)
     _frame: SyncFrame | None = field(default=None, init=False)
     _frame_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -102,3 +105,4 @@ class SyncContext:
         for pool in ("slice_pool", "child_pool"):
             if pool in vars(self):
                 vars(self)[pool].close()
+        self.shared.close()

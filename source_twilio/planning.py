@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import orjson
 from airbyte_cdk.sources.types import StreamSlice
 
 from source_twilio.context import SyncFrame
@@ -59,6 +60,11 @@ class SlicePlan:
     @property
     def account_sid(self) -> str | None:
         return self.partition.get("account_sid")
+
+    @property
+    def request(self) -> str:
+        """What the slice asks Twilio for: two slices with the same ``request`` get the same records."""
+        return orjson.dumps([self.key, self.cursor_slice(), self.probe], option=orjson.OPT_SORT_KEYS).decode()
 
     def cursor_slice(self) -> dict[str, Any]:
         if self.window is not None:

@@ -31,6 +31,7 @@ from source_twilio.config import EMULATOR_URL_ENV, TwilioConfig
 from source_twilio.context import SyncContext
 from source_twilio.definitions import BY_NAME, STREAMS
 from source_twilio.errors import describe, json_body
+from source_twilio.sharing import SharedLists, parents_first
 from source_twilio.streams import credentials_message
 
 CHECK_TIMEOUT_SECONDS = 30
@@ -54,7 +55,7 @@ class SourceTwilio(AbstractSource):
         return probe(twilio_config)
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
-        self._context = sync_context(parse_config(config))
+        self._context = sync_context(parse_config(config), getattr(self, "_selected", None))
         return [self._context.new_stream(definition) for definition in STREAMS]
 
     def read(
@@ -64,12 +65,15 @@ class SourceTwilio(AbstractSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        """The CDK's read, with three corrections: a stream that has no incremental mode is read in full refresh
-        even when the catalog asks otherwise (as PyAirbyte's defaults do); the sync stops at once when Twilio is
+        """The CDK's read, with three corrections and a change of order: a stream that has no incremental mode is
+        read in full refresh even when the catalog asks otherwise (as PyAirbyte's defaults do); a child stream is
+        read after its parent, so that the parent's pages are read once (``sharing``); the sync stops at once when Twilio is
         out of reach; and the closing error carries the failure type of its causes, not always config_error."""
         causes: list[FailureType] = []
+        catalog = parents_first(full_refresh_where_needed(catalog, logger))
+        self._selected = [configured.stream.name for configured in catalog.streams]
         try:
-            for message in super().read(logger, config, full_refresh_where_needed(catalog, logger), state):
+            for message in super().read(logger, config, catalog, state):
                 if message.type == Type.TRACE and message.trace.type == TraceType.ERROR:
                     causes.append(message.trace.error.failure_type or FailureType.system_error)
                 yield message
@@ -127,8 +131,8 @@ def authenticator(config: TwilioConfig) -> BasicHttpAuthenticator:
     return BasicHttpAuthenticator(config.username, config.password)
 
 
-def sync_context(config: TwilioConfig) -> SyncContext:
-    context = SyncContext(config=config, authenticator=authenticator(config))
+def sync_context(config: TwilioConfig, selected: list[str] | None = None) -> SyncContext:
+    context = SyncContext(config=config, authenticator=authenticator(config), shared=SharedLists(selected))
 
     def list_accounts() -> Iterator[Mapping[str, Any]]:
         stream = context.new_stream(BY_NAME["accounts"])

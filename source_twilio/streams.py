@@ -42,6 +42,7 @@ from source_twilio.errors import (
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
 from source_twilio.planning import SWEEP, Planner, SlicePlan, interleave
 from source_twilio.reader import ListFailed, Probe, RangeTooLong, SkipList, SliceDone, SliceReader, incomplete_error
+from source_twilio.sharing import TooLong
 from source_twilio.state import StreamState
 from source_twilio.windows import ONE_SECOND, Window
 from source_twilio.workers import SyncInterrupted, ordered_map
@@ -315,18 +316,34 @@ class TwilioStream(HttpStream, CheckpointMixin):
         yield SliceDone(frozenset(plan.rules.versions), emitted * self._bytes_per_record)
 
     def _read_list(self, plan: SlicePlan) -> Iterator[Record]:
-        for rules, record in self._fetch(plan):
-            if rules.emits(record):
-                yield record
+        # A child stream read later in the sync takes the parents it needs from here (see ``sharing``).
+        keeper = self.context.shared.keeper(self.name, plan.request, plan.partition.get("params", {}))
+        try:
+            for rules, record in self._fetch(plan):
+                if keeper is not None:
+                    keeper.add(record)
+                if rules.emits(record):
+                    yield record
+        except RangeTooLong:
+            if keeper is not None:
+                keeper.too_long()
+            raise
+        if keeper is not None:
+            keeper.finish()
 
     def _read_children(self, plan: SlicePlan) -> Iterator[Record]:
         child_of = self.definition.child_of
         assert child_of is not None and self.parent is not None
         account_sid = plan.account_sid
+        try:
+            kept = self.context.shared.take(self.parent.name, plan.request)
+        except TooLong:
+            raise RangeTooLong from None
+        parents = self.parent._fetch(plan) if kept is None else ((plan.rules, parent) for parent in kept)
         # Children are asked for only where the parent is new or changed (see ``emission``).
         expansions = (
             expansion
-            for rules, parent in self.parent._fetch(plan)
+            for rules, parent in parents
             if child_of.has_children(parent) and (expansion := rules.expands(parent)) is not None
         )
 
