@@ -21,6 +21,7 @@ from integration_tests.connector_runner import (
 )
 from integration_tests.emulator import Dataset, DatasetOptions, serve
 from integration_tests.harness import last_states, run_in_process
+from source_twilio import reader as reader_module
 from source_twilio import state as state_module
 from source_twilio.emission import SETTLE
 from source_twilio.planning import SWEEP_REACH
@@ -131,6 +132,34 @@ def test_given_many_small_accounts_when_syncing_then_state_messages_weigh_at_mos
     assert states <= 0.1 * records
     final = {s["stream"]["stream_descriptor"]["name"]: s for s in run.final_states}
     assert len(final["messages"]["stream"]["stream_state"]["cursors"]) == 61, "every account's cursor is saved"
+
+
+def test_given_many_small_accounts_when_their_probes_cover_them_then_their_windows_are_never_slices(
+    tmp_path, monkeypatch
+):
+    """A probed account's windows used to be slices that waited on the probe and then read nothing: with a thousand
+    small accounts, most of the read-ahead held such slices, and about four requests were in flight out of ten."""
+    started = []
+    original = reader_module.SliceReader._start
+    monkeypatch.setattr(
+        reader_module.SliceReader, "_start", lambda self, plan: started.append(plan) or original(self, plan)
+    )
+    dataset = Dataset(DatasetOptions(seed=179, subaccounts=30, suspended_subaccounts=0, messages_per_account=4))
+    with serve(dataset) as emulator:
+        run = run_in_process(
+            "read",
+            emulator.url,
+            tmp_path,
+            config=auth_token_config(dataset),
+            catalog=catalog_for(["messages", "calls"], "incremental"),
+        )
+    assert run.returncode == 0, run.errors
+    for stream in ("messages", "calls"):
+        assert set(emitted_keys(run.records[stream], stream)) == expected_keys(dataset, stream), stream
+    # The account list, then per account: a sweep and a probe for messages, three sweeps and a probe for calls.
+    assert len(started) == 1 + 31 * (2 + 4)
+    final = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"] for s in run.final_states}
+    assert len(set(final["messages"]["cursors"].values())) == 1, "every account's cursor at the sync's horizon"
 
 
 def output_bytes(run: Run, kind: str) -> int:

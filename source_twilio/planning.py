@@ -23,6 +23,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from source_twilio.context import SyncFrame
 from source_twilio.definitions import StreamDefinition
 from source_twilio.emission import Previously, SliceRules
+from source_twilio.reader import NOT_YET
 from source_twilio.state import StreamState, partition_key
 from source_twilio.timeutil import format_datetime
 from source_twilio.windows import TimeFilter, Window, floor_to_second, plan_windows
@@ -142,10 +143,12 @@ class Planner:
         }
 
 
-def interleave(sequences: Iterable[Iterable[T]], width: int) -> Iterator[T]:
+def interleave(sequences: Iterable[Iterable[T]], width: int) -> Iterator[T | object]:
     """Round-robin over ``width`` of the sequences at a time, taking the next one in as one ends: the first item of
     each, then the second of each, and so on. Lazy: only ``width`` sequences are open at once, so a thousand
-    accounts' slices are not all planned up front."""
+    accounts' slices are not all planned up front. A sequence may answer ``NOT_YET`` (its next items depend on a
+    request still in flight): it is passed over in this round, and ``NOT_YET`` comes out when a whole round had
+    nothing ready."""
     pending = iter(sequences)
     active: list[Iterator[T]] = []
     while True:
@@ -156,13 +159,18 @@ def interleave(sequences: Iterable[Iterable[T]], width: int) -> Iterator[T]:
             active.append(iter(following))
         if not active:
             return
-        still = []
+        still, ready = [], False
         for items in active:
             item = next(items, _END)
-            if item is not _END:
-                still.append(items)
-                yield item  # type: ignore[misc]
+            if item is _END:
+                continue
+            still.append(items)
+            if item is not NOT_YET:
+                ready = True
+                yield item
         active = still
+        if active and not ready:
+            yield NOT_YET
 
 
 _END = object()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -29,6 +30,9 @@ from source_twilio.workers import POLL_SECONDS, Cancelled, WorkerPool, raise_if_
 
 P = TypeVar("P")
 
+NOT_YET = object()
+"""What a plan source answers when its next slices depend on a request still in flight (see ``Probe``)."""
+NOT_YET_POLL_SECONDS = 0.005
 CHUNK = 200  # records handed over at a time
 QUEUED_CHUNKS = 2  # per slice read ahead: with the page being read, what a slice holds in memory
 
@@ -61,20 +65,17 @@ class RangeTooLong(Exception):
 
 
 class Probe:
-    """Whether a partition's probe read its whole range, for its windows to wait on (in worker threads)."""
+    """Whether a partition's probe read its whole range: its windows are planned only once it answers, and only
+    if it did not (a covered partition's windows are never slices)."""
 
     def __init__(self) -> None:
-        self._answered = threading.Event()
+        self.answered = threading.Event()
         self.covered = False
 
     def answer(self, covered: bool) -> None:
-        self.covered = covered
-        self._answered.set()
-
-    def wait(self) -> bool:
-        while not self._answered.wait(POLL_SECONDS):
-            raise_if_stopping()
-        return self.covered
+        if not self.answered.is_set():
+            self.covered = covered
+            self.answered.set()
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,9 @@ class SliceReader(Generic[P]):
         self.failures: dict[str, Failure] = {}
         self._given_up: set[str] = set()  # partitions a worker gave up on, before the CDK's loop reached them
 
-    def run_ahead(self, plans: Iterable[P]) -> Iterator[P]:
-        """The slices, in order, each already being read when the CDK asks for its records."""
+    def run_ahead(self, plans: Iterable[P | object]) -> Iterator[P]:
+        """The slices, in order, each already being read when the CDK asks for its records. ``plans`` may answer
+        ``NOT_YET``: the slices started are handed over meanwhile, and it is asked again."""
         upcoming: list[P] = []
         source = iter(plans)
         try:
@@ -116,6 +118,12 @@ class SliceReader(Generic[P]):
                     plan = next(source, None)
                     if plan is None:
                         break
+                    if plan is NOT_YET:
+                        if upcoming:
+                            break  # hand over what is ready meanwhile
+                        raise_if_stopping()
+                        time.sleep(NOT_YET_POLL_SECONDS)
+                        continue
                     self._start(plan)
                     upcoming.append(plan)
                 if not upcoming:

@@ -41,7 +41,16 @@ from source_twilio.errors import (
 )
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
 from source_twilio.planning import SWEEP, Planner, SlicePlan, interleave
-from source_twilio.reader import ListFailed, Probe, RangeTooLong, SkipList, SliceDone, SliceReader, incomplete_error
+from source_twilio.reader import (
+    NOT_YET,
+    ListFailed,
+    Probe,
+    RangeTooLong,
+    SkipList,
+    SliceDone,
+    SliceReader,
+    incomplete_error,
+)
 from source_twilio.sharing import TooLong
 from source_twilio.state import StreamState
 from source_twilio.windows import ONE_SECOND, Window
@@ -146,9 +155,11 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self._unsaved_bytes += done.emitted_bytes
         if not self._incremental:
             return
+        probe = self._probes.get(plan.key) if plan.probe else None
+        last = plan.last or (probe is not None and probe.covered)  # a covered probe's windows are not read
         read = self._read_this_sync.setdefault(plan.key, set())
         read |= done.versions
-        self._state.remember(plan.key, read if plan.last else done.versions, replace=plan.last)
+        self._state.remember(plan.key, read if last else done.versions, replace=last)
         if plan.window is not None and done.read:
             self._state.advance(plan.key, min(plan.window.end, self.context.frame.horizon))
 
@@ -232,17 +243,27 @@ class TwilioStream(HttpStream, CheckpointMixin):
                 if wanted is None or params in wanted:
                     yield {"account_sid": account_sid, **({"params": params} if params else {})}
 
-    def _plan(self, partition: Mapping[str, Any]) -> list[SlicePlan]:
+    def _plan(self, partition: Mapping[str, Any]) -> Iterator[SlicePlan | object]:
+        """A partition's slices; after a probe, ``NOT_YET`` until it answers, then its windows if it did not cover
+        the range (so a small account's windows never take a place among the slices read ahead)."""
         previous = self._previous if self._incremental else None
         if self.slicing.time_filter is None:
-            return self.planner.plan(partition, previous)
+            yield from self.planner.plan(partition, previous)
+            return
         account_sid = partition["account_sid"]
         created = self.context.accounts.created(account_sid)
         plans = self.planner.plan(partition, previous, self.context.frame, created)
-        if any(plan.probe for plan in plans):
-            self._probes[plans[0].key] = Probe()
         self._warn_of_retention(account_sid, plans)
-        return plans
+        at = next((index for index, plan in enumerate(plans) if plan.probe), None)
+        if at is None:
+            yield from plans
+            return
+        probe = self._probes[plans[at].key] = Probe()
+        yield from plans[: at + 1]
+        while not probe.answered.is_set():
+            yield NOT_YET
+        if not probe.covered:
+            yield from plans[at + 1 :]
 
     def _warn_of_retention(self, account_sid: str, plans: list[SlicePlan]) -> None:
         time_filter = self.slicing.time_filter
@@ -293,13 +314,12 @@ class TwilioStream(HttpStream, CheckpointMixin):
 
     def _read_slice(self, plan: SlicePlan) -> Iterator[Record | SliceDone]:
         """A slice's records, then its ``SliceDone``: read where the caller runs (a worker, or the CDK's thread)."""
-        probe = self._probes.get(plan.key) if plan.window is not None else None
-        if probe is not None and not plan.probe and probe.wait():
-            yield SliceDone(frozenset(), read=False)  # the probe read the whole range already
-            return
+        probe = self._probes.get(plan.key) if plan.probe else None
         emitted, covered = 0, False
         try:
             for record in self._read_children(plan) if self.parent else self._read_list(plan):
+                if probe is not None and not emitted:
+                    probe.answer(True)  # the probe's page is whole before any record comes out: say so at once
                 emitted += 1
                 yield record
             covered = True
@@ -311,7 +331,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
                 self._refused(error.account_sid or plan.account_sid or self.context.config.account_sid, str(error))
             raise ListFailed(f"{error}", FailureType.system_error) from error
         finally:
-            if plan.probe and probe is not None:
+            if probe is not None:
                 probe.answer(covered)
         yield SliceDone(frozenset(plan.rules.versions), emitted * self._bytes_per_record)
 

@@ -4,6 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 from source_twilio import concurrency
 from source_twilio.concurrency import AccountLimiter
 from source_twilio.planning import interleave
+from source_twilio.reader import NOT_YET
 from source_twilio.workers import WorkerPool, ordered_map
 
 ACCOUNT = "AC" + "1" * 32
@@ -98,3 +99,19 @@ def test_given_the_customers_own_requests_in_flight_then_the_sync_gives_up_a_slo
     assert limiter.limit(ACCOUNT) == 1
     limiter.on_concurrency(ACCOUNT, reported=2, ours=2)
     assert limiter.limit(ACCOUNT) == 10
+
+
+def test_given_a_list_not_ready_when_interleaved_then_the_others_go_on_and_not_yet_comes_only_when_none_is_ready():
+    ready = threading.Event()
+
+    def waits_for_an_answer():
+        yield "probe"
+        while not ready.is_set():
+            yield NOT_YET
+        yield "window"
+
+    taken = interleave([waits_for_an_answer(), iter([1, 2, 3])], width=4)
+    assert [next(taken) for _ in range(4)] == ["probe", 1, 2, 3]
+    assert next(taken) is NOT_YET
+    ready.set()
+    assert list(taken) == ["window"]

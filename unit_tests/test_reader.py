@@ -12,7 +12,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio import workers
-from source_twilio.reader import ListFailed, SkipList, SliceReader
+from source_twilio.reader import NOT_YET, ListFailed, SkipList, SliceReader
 from source_twilio.workers import STOPPING, SyncInterrupted, WorkerPool
 
 
@@ -139,4 +139,25 @@ def test_given_a_stop_signal_when_the_consumer_waits_then_it_ends_with_sync_inte
         workers._INTERRUPTED_BY.clear()
         release.set()
         slices.close()
+    assert_workers_end(pool)
+
+
+def test_given_plans_not_yet_ready_when_run_ahead_then_the_slices_started_are_handed_over_meanwhile():
+    pool = WorkerPool(2, "test")
+    answered = threading.Event()
+    handed: list[Plan] = []
+
+    def source():
+        yield Plan("a", 0)
+        while not answered.is_set():
+            if handed:  # the first slice was handed over while the second was not yet planned
+                answered.set()
+            yield NOT_YET
+        yield Plan("a", 1)
+
+    reader = reader_for(pool, lambda plan: [plan.number])
+    for plan in reader.run_ahead(source()):
+        handed.append(plan)
+        assert list(reader.records(plan)) == [plan.number]
+    assert handed == [Plan("a", 0), Plan("a", 1)]
     assert_workers_end(pool)
