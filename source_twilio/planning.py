@@ -13,7 +13,7 @@ first after it appears), and its changes are caught for a day after the previous
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -93,8 +93,9 @@ class Planner:
         previous: StreamState | None,
         frame: SyncFrame | None = None,
         created: datetime | None = None,
-    ) -> list[SlicePlan]:
-        """The slices of one partition; ``previous`` is the state to resume from (None: full refresh)."""
+    ) -> Iterator[SlicePlan]:
+        """The slices of one partition, made as they are taken (a thousand accounts' windows, most never read, are
+        not all made up front); ``previous`` is the state to resume from (None: full refresh)."""
         key = partition_key(partition)
         time_filter = self.slicing.time_filter
         common: dict[str, Any] = {
@@ -104,7 +105,8 @@ class Planner:
             "parent_cursor": self.slicing.change_cursor if self.slicing is not self.definition else None,
         }
         if time_filter is None or frame is None:
-            return [SlicePlan(partition, key, None, sweep=None, last=True, rules=SliceRules(**common))]
+            yield SlicePlan(partition, key, None, sweep=None, last=True, rules=SliceRules(**common))
+            return
         cursor = previous.cursor(key) if previous is not None else None
         start = max(self.start_date, floor_to_second(created)) if created else self.start_date
         if cursor is not None and previous is not None:
@@ -113,25 +115,23 @@ class Planner:
         common["time_field"] = time_filter.field
         if previous is not None:
             common |= self._memory(time_filter, frame)
-        plans = []
-        if time_filter.sweep is not None:
-            reach = format_datetime(start if cursor is None else max(start - SWEEP_REACH, self.start_date))
-            for params in time_filter.sweep.lists:
-                rules = SliceRules(**common, sweep=True, sweep_order=time_filter.sweep.order, low=reach)
-                plans.append(SlicePlan(partition, key, None, SweepList(params, reach), last=False, rules=rules))
         windows = plan_windows(start, frame.start, time_filter.window, whole_days=time_filter.whole_days)
         if len(windows) > PROBED_FROM:
             windows.insert(0, Window(windows[0].start, windows[-1].end))  # the probe: see ``SlicePlan.probe``
+        if time_filter.sweep is not None:
+            reach = format_datetime(start if cursor is None else max(start - SWEEP_REACH, self.start_date))
+            for index, params in enumerate(time_filter.sweep.lists):
+                rules = SliceRules(**common, sweep=True, sweep_order=time_filter.sweep.order, low=reach)
+                last = not windows and index == len(time_filter.sweep.lists) - 1
+                yield SlicePlan(partition, key, None, SweepList(params, reach), last=last, rules=rules)
         reaches_back = time_filter.value_of(self.start_date) if cursor is not None else None
         for index, window in enumerate(windows):
             low, high = time_filter.bounds(window)
             first = index == 0 or (index == 1 and len(windows) > PROBED_FROM + 1)
             rules = SliceRules(**common, low=low, high=high, reaches_back=reaches_back if first else None)
             probe = index == 0 and len(windows) > PROBED_FROM + 1
-            plans.append(SlicePlan(partition, key, window, sweep=None, last=False, rules=rules, probe=probe))
-        if plans:
-            plans[-1] = replace(plans[-1], last=True)
-        return plans
+            last = index == len(windows) - 1
+            yield SlicePlan(partition, key, window, sweep=None, last=last, rules=rules, probe=probe)
 
     def _memory(self, time_filter: TimeFilter, frame: SyncFrame) -> dict[str, str]:
         """Which versions the next sync needs remembered: those it reads again and would take for new or updated."""

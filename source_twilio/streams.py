@@ -252,24 +252,25 @@ class TwilioStream(HttpStream, CheckpointMixin):
             return
         account_sid = partition["account_sid"]
         created = self.context.accounts.created(account_sid)
-        plans = self.planner.plan(partition, previous, self.context.frame, created)
-        self._warn_of_retention(account_sid, plans)
-        at = next((index for index, plan in enumerate(plans) if plan.probe), None)
-        if at is None:
-            yield from plans
-            return
-        probe = self._probes[plans[at].key] = Probe()
-        yield from plans[: at + 1]
-        while not probe.answered.is_set():
-            yield NOT_YET
-        if not probe.covered:
-            yield from plans[at + 1 :]
+        warned = False
+        for plan in self.planner.plan(partition, previous, self.context.frame, created):
+            if plan.window is not None and not warned:
+                warned = True
+                self._warn_of_retention(account_sid, plan.window)
+            if not plan.probe:
+                yield plan
+                continue
+            probe = self._probes[plan.key] = Probe()
+            yield plan
+            while not probe.answered.is_set():
+                yield NOT_YET
+            if probe.covered:
+                return
 
-    def _warn_of_retention(self, account_sid: str, plans: list[SlicePlan]) -> None:
+    def _warn_of_retention(self, account_sid: str, first: Window) -> None:
         time_filter = self.slicing.time_filter
         floor = self.context.retention.floor(account_sid, time_filter) if time_filter else None
-        first = next((plan.window for plan in plans if plan.window is not None), None)
-        if time_filter is None or floor is None or first is None or first.start >= floor:
+        if time_filter is None or floor is None or first.start >= floor:
             return
         self.logger.warning(
             f"{self.name} of {account_sid}: Twilio keeps at most {time_filter.retention.days} days of this data and "  # type: ignore[union-attr]
@@ -306,11 +307,15 @@ class TwilioStream(HttpStream, CheckpointMixin):
         plan = stream_slice.extra_fields.get("plan") if isinstance(stream_slice, StreamSlice) else None
         if plan is None or self._reader is None:
             raise ValueError(f"{self.name}: read_records needs a slice of stream_slices()")
-        for item in self._reader.records(plan):
-            if isinstance(item, SliceDone):
-                self._commit(plan, item)  # state that may move only once the records before it are emitted
-            else:
-                yield item
+        try:
+            for item in self._reader.records(plan):
+                if isinstance(item, SliceDone):
+                    self._commit(plan, item)  # state that may move only once the records before it are emitted
+                else:
+                    yield item
+        finally:
+            if plan.probe:  # not read (its list failed or was skipped), or stopped: its windows are planned now
+                self._probes[plan.key].answer(False)
 
     def _read_slice(self, plan: SlicePlan) -> Iterator[Record | SliceDone]:
         """A slice's records, then its ``SliceDone``: read where the caller runs (a worker, or the CDK's thread)."""
