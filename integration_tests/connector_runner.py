@@ -121,6 +121,22 @@ class Run:
         return list(last.values())
 
 
+def write_inputs(
+    workdir: Path,
+    config: Mapping[str, Any] | None = None,
+    catalog: Mapping[str, Any] | None = None,
+    state: list[Mapping[str, Any]] | None = None,
+) -> list[str]:
+    """The command's files, written to ``workdir``: its ``--config``, ``--catalog`` and ``--state`` arguments."""
+    args = []
+    for name, value in (("config", config), ("catalog", catalog), ("state", state)):
+        if value is not None:
+            path = workdir / f"{name}.json"
+            path.write_text(json.dumps(value))
+            args += [f"--{name}", str(path)]
+    return args
+
+
 def run_connector(
     command: str,
     emulator_url: str | None,
@@ -130,12 +146,7 @@ def run_connector(
     state: list[Mapping[str, Any]] | None = None,
     timeout: float = 600,
 ) -> Run:
-    args = [sys.executable, str(MAIN), command]
-    for name, value in (("config", config), ("catalog", catalog), ("state", state)):
-        if value is not None:
-            path = workdir / f"{name}.json"
-            path.write_text(json.dumps(value))
-            args += [f"--{name}", str(path)]
+    args = [sys.executable, str(MAIN), command, *write_inputs(workdir, config, catalog, state)]
     env = {key: value for key, value in os.environ.items() if key != EMULATOR_URL_ENV}
     if emulator_url:
         env[EMULATOR_URL_ENV] = emulator_url

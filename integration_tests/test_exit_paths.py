@@ -22,7 +22,7 @@ from integration_tests.connector_runner import MAIN, ROOT, auth_token_config, ca
 from integration_tests.emulator import Dataset, DatasetOptions, Faults, serve
 from integration_tests.harness import answering, arguments, run_until_signalled, run_with_deadline, twilio_error
 from source_twilio.config import EMULATOR_URL_ENV
-from source_twilio.run import STOP_GRACE_SECONDS
+from source_twilio.process import STOP_GRACE_SECONDS
 
 pytestmark = pytest.mark.e2e
 

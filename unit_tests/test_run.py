@@ -1,8 +1,10 @@
 import json
+import subprocess
+import sys
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 
-from source_twilio.run import serialize
+from source_twilio.process import serialize
 
 
 def test_given_record_with_nulls_when_serialized_then_nulls_are_kept():
@@ -16,3 +18,22 @@ def test_given_record_with_nulls_when_serialized_then_nulls_are_kept():
         "type": "RECORD",
         "record": {"stream": "messages", "data": {"sid": "SM1", "date_sent": None, "price": None}, "emitted_at": 1},
     }
+
+
+LIGHT_THEN_WHOLE = """
+import sys
+from source_twilio.startup import import_cdk_lightly
+import_cdk_lightly()
+import airbyte_cdk.sources.streams.http
+from airbyte_cdk.models import AirbyteMessageSerializer
+print("declarative" if "airbyte_cdk.sources.declarative" in sys.modules else "light")
+from airbyte_cdk import DeclarativeStream, launch
+print("whole" if callable(launch) and "airbyte_cdk.sources.declarative" in sys.modules else "broken")
+"""
+
+
+def test_given_the_cdk_imported_lightly_when_a_name_of_the_package_is_used_then_the_whole_package_loads():
+    completed = subprocess.run(
+        [sys.executable, "-c", LIGHT_THEN_WHOLE], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert completed.stdout.split() == ["light", "whole"], completed.stderr[-2000:]

@@ -1,0 +1,57 @@
+"""What each command imports: what it needs and no more, so ``spec`` and ``check`` answer in a fraction of a second.
+
+The CDK's package ``__init__`` imports all of the CDK (its declarative framework, file-based sources, destinations,
+jinja2), and its protocol serializers read the source code of every model for documentation: together about
+three quarters of a second-and-a-half start-up that every command paid, none of which the connector uses.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from integration_tests.connector_runner import MAIN, ROOT, auth_token_config, catalog_for, write_inputs
+from integration_tests.emulator import Dataset, DatasetOptions, serve
+from source_twilio.config import EMULATOR_URL_ENV
+
+pytestmark = pytest.mark.e2e
+
+NOT_NEEDED = (
+    "airbyte_cdk.sources.declarative",
+    "airbyte_cdk.legacy",
+    "airbyte_cdk.sources.file_based",
+    "airbyte_cdk.destinations",
+    "jinja2",
+)
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with serve(
+        Dataset(DatasetOptions(seed=5, messages_per_account=20, calls_per_account=10, subaccounts=1))
+    ) as running:
+        yield running
+
+
+def imported_by(command: str, emulator, workdir) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    args = [sys.executable, "-X", "importtime", str(MAIN), command]
+    if command != "spec":
+        catalog = catalog_for(["messages", "calls"]) if command == "read" else None
+        args += write_inputs(workdir, config=auth_token_config(emulator.dataset), catalog=catalog)
+    env = {"PATH": "/usr/bin:/bin", EMULATOR_URL_ENV: emulator.url}
+    completed = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    modules = {
+        line.rpartition("|")[2].strip() for line in completed.stderr.splitlines() if line.startswith("import time:")
+    }
+    return completed, modules
+
+
+@pytest.mark.parametrize("command", ["spec", "check", "discover", "read"])
+def test_given_a_command_then_it_imports_nothing_of_the_cdk_it_does_not_use(command, emulator, tmp_path):
+    completed, modules = imported_by(command, emulator, tmp_path)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert '"type":' in completed.stdout
+    assert "airbyte_cdk.models" in modules  # the measurement works: the CDK's protocol models are imported
+    assert not {module for module in modules if module.startswith(NOT_NEEDED)}

@@ -1,0 +1,134 @@
+"""The connector's process: its output, its signals and how it ends (entered by ``run``)."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+from airbyte_cdk.logger import PRINT_BUFFER
+from airbyte_cdk.models import AirbyteMessage, Type
+
+from source_twilio.preflight import preflight
+from source_twilio.source import SourceTwilio
+from source_twilio.workers import SyncInterrupted, interrupt
+
+STOP_GRACE_SECONDS = 5.0  # after a signal: time to stop at a safe point before the process ends regardless
+
+_serialize_with_cdk = AirbyteEntrypoint.airbyte_message_to_string
+
+
+def serialize(message: AirbyteMessage) -> str:
+    """Records are written with their nulls: the CDK's serializer omits every None, also inside record data,
+    so a field Twilio sent as null would vanish from the warehouse row instead of arriving as null."""
+    if message.type == Type.RECORD and message.record is not None:
+        record: dict[str, Any] = {
+            "stream": message.record.stream,
+            "data": message.record.data,
+            "emitted_at": message.record.emitted_at,
+        }
+        if message.record.namespace is not None:
+            record["namespace"] = message.record.namespace
+        return orjson.dumps({"type": "RECORD", "record": record}).decode()
+    return _serialize_with_cdk(message)
+
+
+def tune_malloc() -> None:
+    """Keep glibc from holding freed page buffers: a few arenas instead of one per thread, and a fixed
+    threshold above which buffers go straight back to the system. Without it, peak memory creeps up with
+    the volume of data read, not its size at any moment. No-op outside glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_ARENA_MAX, 2)
+        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+    except (OSError, AttributeError):
+        pass
+
+
+M_ARENA_MAX = -8
+M_MMAP_THRESHOLD = -3
+
+
+def run_process(args: list[str]) -> None:
+    tune_malloc()
+    failure = preflight(args)
+    if failure is not None:
+        print(failure.message_line, flush=True)
+        sys.exit(failure.exit_code)
+    AirbyteEntrypoint.airbyte_message_to_string = staticmethod(serialize)  # type: ignore[method-assign]
+    with stopping_on_signals():
+        try:
+            launch(SourceTwilio(), args)
+            return
+        except SyncInterrupted as interrupted:
+            signum = interrupted.signum
+            logging.getLogger("airbyte").info(
+                f"Stopped by {signal.Signals(signum).name}: the last STATE message emitted is where the next sync resumes."
+            )
+            PRINT_BUFFER.flush()
+    end_by(signum)
+
+
+def end_by(signum: int) -> None:
+    """Ends the process by the signal it was sent, once the sync has stopped cleanly: its parent sees what it would
+    see without any handling (PyAirbyte, for one, takes only that, or 0, for success after it sent SIGTERM)."""
+    sys.stdout.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+    os.kill(os.getpid(), signum)
+    sys.exit(128 + signum)  # not reached where the signal's default action ends the process
+
+
+@contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM stop the sync at its next safe point (between two records) and end the process, by that
+    signal, within ``STOP_GRACE_SECONDS`` whatever it was doing.
+
+    The signals are blocked in every thread and taken by one thread of their own (``sigwait``): a signal handled in
+    the main thread interrupts the write it is doing, and a record line written to a full pipe then loses its
+    middle. Outside the main thread (a test runner's worker, say) signals are left as they are."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = {signal.SIGINT, signal.SIGTERM}
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    done = threading.Event()
+
+    def take_signal() -> None:
+        signum = signal.sigwait(signals)
+        if not done.is_set():  # one signal starts the stop; a second one waits, blocked, for the watchdog
+            interrupt(signum)
+            threading.Thread(target=_end_after_grace, args=(signum,), name="stop-watchdog", daemon=True).start()
+
+    taker = threading.Thread(target=take_signal, name="signals", daemon=True)
+    taker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        if taker.is_alive():  # ends its wait; the signal is blocked, so taken by it only
+            signal.pthread_kill(taker.ident, signal.SIGTERM)
+        taker.join(timeout=1)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+
+
+def _end_after_grace(signum: int) -> None:
+    """The main thread did not reach a safe point in time (it may be blocked writing to a pipe nobody reads)."""
+    threading.Event().wait(STOP_GRACE_SECONDS)
+    if PRINT_BUFFER.lock.acquire(timeout=1):  # complete lines only: not while the main thread is printing
+        try:
+            PRINT_BUFFER.flush()
+        finally:
+            PRINT_BUFFER.lock.release()
+    if signum == signal.SIGTERM:  # its action is the default one (only SIGINT has a Python handler): it ends us
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+        os.kill(os.getpid(), signum)
+    os._exit(128 + signum)
