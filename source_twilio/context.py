@@ -50,6 +50,7 @@ class SyncContext:
     clock: TwilioClock = field(default_factory=TwilioClock)
     outage: Outage = field(default_factory=Outage)
     shared: SharedLists = field(default_factory=SharedLists)
+    record_lines: bool = False  # streams read by the CDK hand their records over as ``output.RecordLines``
     _frame: SyncFrame | None = field(default=None, init=False)
     _frame_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 

@@ -12,33 +12,51 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import orjson
-from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.models import AirbyteMessage, Type
+from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 
+from source_twilio.output import RecordLines, serialize_record
 from source_twilio.preflight import preflight
 from source_twilio.source import SourceTwilio
 from source_twilio.workers import SyncInterrupted, interrupt
 
 STOP_GRACE_SECONDS = 5.0  # after a signal: time to stop at a safe point before the process ends regardless
 
+
+class TwilioEntrypoint(AirbyteEntrypoint):
+    """The CDK's entry point, counting the records ``RecordLines`` hold in each STATE message's record count."""
+
+    @staticmethod
+    def handle_record_counts(message: AirbyteMessage, stream_message_count: Any) -> AirbyteMessage:
+        if isinstance(message, RecordLines):
+            assert message.record is not None
+            stream_message_count[HashableStreamDescriptor(name=message.record.stream, namespace=None)] += message.count
+            return message
+        return AirbyteEntrypoint.handle_record_counts(message, stream_message_count)
+
+
 _serialize_with_cdk = AirbyteEntrypoint.airbyte_message_to_string
 
 
 def serialize(message: AirbyteMessage) -> str:
-    """Records are written with their nulls: the CDK's serializer omits every None, also inside record data,
-    so a field Twilio sent as null would vanish from the warehouse row instead of arriving as null."""
+    """Records with their nulls, and ``RecordLines`` as they are (the CDK's entry point calls its own class's
+    serializer by name: it is replaced there, in ``run_process``)."""
+    if isinstance(message, RecordLines):
+        return message.lines
     if message.type == Type.RECORD and message.record is not None:
-        record: dict[str, Any] = {
-            "stream": message.record.stream,
-            "data": message.record.data,
-            "emitted_at": message.record.emitted_at,
-        }
-        if message.record.namespace is not None:
-            record["namespace"] = message.record.namespace
-        return orjson.dumps({"type": "RECORD", "record": record}).decode()
+        return serialize_record(message)
     return _serialize_with_cdk(message)
+
+
+def launch(args: list[str]) -> None:
+    """The CDK's ``launch``, with our entry point and a source whose streams hand over ``RecordLines``."""
+    entrypoint = TwilioEntrypoint(SourceTwilio(record_lines=True))
+    parsed_args = entrypoint.parse_args(args)
+    with PRINT_BUFFER:
+        for message in entrypoint.run(parsed_args):
+            print(f"{message}\n", end="")
 
 
 def tune_malloc() -> None:
@@ -66,7 +84,7 @@ def run_process(args: list[str]) -> None:
     AirbyteEntrypoint.airbyte_message_to_string = staticmethod(serialize)  # type: ignore[method-assign]
     with stopping_on_signals():
         try:
-            launch(SourceTwilio(), args)
+            launch(args)
             return
         except SyncInterrupted as interrupted:
             signum = interrupted.signum

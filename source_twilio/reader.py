@@ -94,9 +94,12 @@ class SliceReader(Generic[P]):
         read: Callable[[P], Iterable[Any]],
         key_of: Callable[[P], str],
         gate: Callable[[P], None],
+        pack: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
-        """``read`` yields a slice's records; ``gate`` raises ``SkipList`` or ``ListFailed`` for a slice not to read."""
+        """``read`` yields a slice's records; ``gate`` raises ``SkipList`` or ``ListFailed`` for a slice not to read;
+        ``pack`` turns each chunk of what ``read`` yields into what is handed over, where it was read."""
         self._pool = pool
+        self._pack = pack
         self._depth = depth
         self._read = read
         self._key_of = key_of
@@ -141,7 +144,11 @@ class SliceReader(Generic[P]):
             if key in self.failures:
                 return
             self._gate(plan)
-            yield from producer.items() if producer is not None else self._read(plan)
+            if producer is not None:
+                yield from producer.items()
+            else:
+                for chunk in chunks(self._read(plan), self._pack):
+                    yield from chunk
         except (SkipList, Cancelled):
             return  # skipped, or stopped because its partition failed: its cursor stays where it was
         except ListFailed as failure:
@@ -188,7 +195,7 @@ class SliceReader(Generic[P]):
                     self._give_up(key, order)
                 raise
 
-        producer = _Producer(self._pool, produce, key, order)
+        producer = _Producer(self._pool, produce, key, order, self._pack)
         with self._lock:
             self._producers[id(plan)] = producer
 
@@ -210,6 +217,18 @@ class SliceReader(Generic[P]):
             producer.cancel()
 
 
+def chunks(items: Iterable[Any], pack: Callable[[list[Any]], list[Any]] | None) -> Iterator[list[Any]]:
+    """``items`` in lists of ``CHUNK``, each packed: one hand-over per chunk, not per record."""
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= CHUNK:
+            yield pack(chunk) if pack else chunk
+            chunk = []
+    if chunk:
+        yield pack(chunk) if pack else chunk
+
+
 class _Done:
     pass
 
@@ -220,22 +239,25 @@ _DONE = _Done()
 class _Producer:
     """One slice's reading in a worker, handing records over in chunks through a bounded queue."""
 
-    def __init__(self, pool: WorkerPool, produce: Callable[[], Iterable[Any]], key: str, order: int) -> None:
+    def __init__(
+        self,
+        pool: WorkerPool,
+        produce: Callable[[], Iterable[Any]],
+        key: str,
+        order: int,
+        pack: Callable[[list[Any]], list[Any]] | None,
+    ) -> None:
         self.key = key  # the partition it reads
         self.order = order  # its place among the slices started
+        self._pack = pack
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUED_CHUNKS)
         self._cancelled = threading.Event()
         pool.submit(self._run, produce, cancelled=self._cancelled)
 
     def _run(self, produce: Callable[[], Iterable[Any]]) -> None:
         try:
-            chunk: list[Any] = []
-            for item in produce():
-                chunk.append(item)
-                if len(chunk) >= CHUNK:
-                    self._put(chunk)
-                    chunk = []
-            self._put(chunk)
+            for chunk in chunks(produce(), self._pack):
+                self._put(chunk)
             self._put(_DONE)
         except Cancelled:
             return

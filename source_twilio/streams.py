@@ -39,6 +39,7 @@ from source_twilio.errors import (
     body_size,
     json_body,
 )
+from source_twilio.output import RecordLines, pack_records
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
 from source_twilio.planning import SWEEP, Planner, SlicePlan, interleave
 from source_twilio.reader import (
@@ -82,6 +83,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self._probes: dict[str, Probe] = {}  # partition key -> its probe, when its range was probed
         self._unsaved_bytes = 0.0  # records emitted since the last STATE message
         self._bytes_per_record = 1000.0  # of the pages read last: what an emitted record is estimated to cost
+        self._lines = False  # records handed over as ``RecordLines``: only in ``read``, when the sync asks for them
         super().__init__(authenticator=context.authenticator)
         # Every stream sends through the sync's one session, whose adapter enforces the per-account limit.
         self._http_client = HttpClient(
@@ -189,13 +191,14 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self.configured_json_schema = configured_stream.stream.json_schema
         sync_mode = configured_stream.sync_mode
         self._unsaved_bytes, emitted = 0.0, 0
+        self._lines = self.context.record_lines
         try:
             for stream_slice in self.stream_slices(sync_mode, configured_stream.cursor_field, stream_state):
                 if slice_logger.should_log_slice_message(logger):
                     yield slice_logger.create_slice_log_message(stream_slice)
                 for record in self.read_records(sync_mode, stream_slice=stream_slice):
                     yield record
-                    emitted += 1
+                    emitted += record.count if isinstance(record, RecordLines) else 1
                 if internal_config.is_limit_reached(emitted):
                     break
                 if state_manager and self._unsaved_bytes * STATE_SHARE >= self._state.size:
@@ -206,6 +209,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
             raise
         if state_manager:
             yield self._checkpoint(state_manager)
+        if self._lines:  # the CDK's own line counts messages (see ``SourceTwilio.read``)
+            logger.info(f"Read {emitted} records from {self.name} stream")
 
     def _checkpoint(self, state_manager: Any) -> AirbyteMessage:
         self._unsaved_bytes = 0.0
@@ -224,7 +229,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
         # Twilio limits. Each account's own slices stay in order, as its cursor needs.
         depth = min(self.context.config.num_workers, READ_AHEAD_SLICES)
         plans = interleave((self._plan(partition) for partition in self._partitions()), width=2 * depth)
-        self._reader = SliceReader(self.context.slice_pool, depth, self._read_slice, lambda p: p.key, self._gate)
+        pack = pack_records(self.name) if self._lines else None
+        self._reader = SliceReader(self.context.slice_pool, depth, self._read_slice, lambda p: p.key, self._gate, pack)
         for plan in self._reader.run_ahead(plans):
             yield plan.stream_slice()
         if self._reader.failures:

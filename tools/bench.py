@@ -4,6 +4,7 @@ Scenarios (each starts its own emulator, a separate process whose CPU time is re
   standard     a full sync of every stream, with per-request latency and a per-account concurrency limit;
                also times `spec` and `check`
   cpu          the messages stream alone, no latency: records per CPU second
+  cpubound     messages and calls (no media), 100 ms per request: where per-record cost, not Twilio, sets the pace
   double       a full sync at 1x and 2x messages and calls: peak RSS growth
   incremental  the incremental streams: a first sync, then one with nothing changed, at 1x and 5x the history
                (Airbyte's connector at 1x only, unless --upstream-at-5x): what the second sync costs
@@ -38,7 +39,8 @@ from tools.bench.emulator import EmulatorProcess, Workload  # noqa: E402
 from tools.bench.figures import command_figures, read_figures, summarize, summarize_commands  # noqa: E402
 
 OUTPUT = ROOT / "output" / "bench"
-SCENARIOS = ("standard", "cpu", "double", "incremental", "accounts")
+SCENARIOS = ("standard", "cpu", "cpubound", "double", "incremental", "accounts")
+CPU_BOUND_STREAMS = ["messages", "calls"]
 INCREMENTAL_STREAMS = [definition.name for definition in STREAMS if definition.incremental]
 MANY_ACCOUNTS = {"accounts": 1_001, "messages": 5, "calls": 3, "usage_days": 7}
 
@@ -60,6 +62,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=5_000, help="calls per account")
     parser.add_argument("--latency-ms", type=float, default=150.0, help="per request, standard scenario")
     parser.add_argument("--double-latency-ms", type=float, default=0.0, help="per request, double scenario")
+    parser.add_argument("--cpubound-latency-ms", type=float, default=100.0, help="per request, cpubound scenario")
     parser.add_argument("--concurrency-limit", type=int, default=DEFAULT_CONCURRENCY_LIMIT, help="per account")
     parser.add_argument("--workers", type=int, default=None, help="our num_workers (default: the connector's)")
     parser.add_argument("--only", choices=SCENARIOS, action="append", help="this scenario only (repeatable)")
@@ -211,6 +214,15 @@ def cpu(bench: Bench) -> dict[str, Any]:
     return _scenario(workload, runs, startup)
 
 
+def cpubound(bench: Bench) -> dict[str, Any]:
+    workload = bench.workload(latency_ms=bench.args.cpubound_latency_ms)
+    print(f"\n== cpubound: {', '.join(CPU_BOUND_STREAMS)}; {workload.describe()}", flush=True)
+    with EmulatorProcess(workload, OUTPUT / "cpubound") as emulator:
+        connectors = bench.connectors(emulator, CPU_BOUND_STREAMS, OUTPUT / "cpubound")
+        runs = bench.reads(connectors, emulator, "cpubound")
+    return _scenario(workload, runs)
+
+
 def double(bench: Bench) -> dict[str, Any]:
     sizes = {}
     for scale in (1, 2):
@@ -262,6 +274,7 @@ def _scenario(
 SCENARIO_RUNS: dict[str, Callable[[Bench], dict[str, Any]]] = {
     "standard": standard,
     "cpu": cpu,
+    "cpubound": cpubound,
     "double": double,
     "incremental": incremental,
     "accounts": accounts,
@@ -269,6 +282,7 @@ SCENARIO_RUNS: dict[str, Callable[[Bench], dict[str, Any]]] = {
 SCENARIO_REPORTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "standard": report.standard_report,
     "cpu": report.cpu_report,
+    "cpubound": report.cpubound_report,
     "double": report.double_report,
     "incremental": report.incremental_report,
     "accounts": report.accounts_report,

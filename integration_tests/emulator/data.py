@@ -399,6 +399,10 @@ class Dataset:
         Returns ``{"mutation", "time", "epoch", "visible_after", "new_account_sid", "new": {stream:
         [ids]}, "changed": {stream: [ids]}, "counts": {"new": {...}, "changed": {...}}}``; ids are
         SIDs, call SIDs for participants and ``account/date/category`` for usage records.
+
+        It returns once the clock has left the second the changes are stamped with: a sync begun in that very
+        second rightly leaves them to the next one (its windows end where it began), and a caller that means
+        "a sync after the changes" must not depend on being slower than a second to start one.
         """
         if visible_after is not None and visible_after < 0:
             raise ValueError("visible_after must not be negative")
@@ -421,7 +425,7 @@ class Dataset:
             finally:
                 self._write_due = None
             self.version += 1
-            return {
+            summary = {
                 "mutation": self._mutations,
                 "time": iso_z(now),
                 "epoch": now,
@@ -429,6 +433,9 @@ class Dataset:
                 "new_account_sid": new_account_sid,
                 **changes.summary(),
             }
+        while self.clock() <= now:  # a sync started after this returns starts after the second the changes bear
+            time.sleep(0.02)
+        return summary
 
     def set_account_status(self, sid: str, status: str) -> dict[str, Any]:
         """Suspend, reactivate or close a subaccount now, as its owner may at any time.
