@@ -135,12 +135,7 @@ class SliceRules:
             candidate = self.is_new(record) or self.is_updated(record)
         else:
             candidate = self.is_updated(record)
-        if not candidate and self.remember_from is None:
-            return False
-        version = version_of(record, self.key_fields, self.version_fields)
-        if self._remembers(record, record):
-            self.versions.add(version)
-        return candidate and not self.seen(version)
+        return self._decide(candidate, record, self._remembers(record, record))
 
     # --- a child stream: its parents' records, then the children --------------------------------------------------
 
@@ -162,10 +157,16 @@ class SliceRules:
             candidate = True
         else:
             candidate = expansion.children is Children.UPDATED and self.is_updated(child)
-        if not candidate and self.remember_from is None:
-            return False
-        version = version_of(child, self.key_fields, self.version_fields)
-        if self._remembers(expansion.parent, child):
+        return self._decide(candidate, child, self._remembers(expansion.parent, child))
+
+    def _decide(self, candidate: bool, record: Record, remembered: bool) -> bool:
+        """A candidate is emitted unless the previous sync remembered this version; the version is hashed only
+        where it is remembered or compared (never in a full refresh)."""
+        compared = candidate and self.previously is not None and bool(self.previously.versions)
+        if not (remembered or compared):
+            return candidate
+        version = version_of(record, self.key_fields, self.version_fields)
+        if remembered:
             self.versions.add(version)
         return candidate and not self.seen(version)
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from source_twilio import emission
 from source_twilio.emission import Children, Place, Previously, SliceRules, version_of
 
 SINCE = "2026-03-01T00:00:00Z"  # the previous sync's horizon
@@ -144,6 +145,16 @@ def test_given_full_refresh_then_nothing_is_remembered():
     rules = window_rules(previously=None, remember=False)
     rules.emits(message("SM1", "2026-03-02T10:00:00Z", "2026-03-02T10:00:00Z"))
     assert rules.versions == set()
+
+
+def test_given_full_refresh_then_no_record_is_hashed(monkeypatch):
+    """A version is hashed only where it is remembered or compared: a full refresh costs no hash per record."""
+    monkeypatch.setattr(emission, "version_of", lambda *args: pytest.fail("a version was hashed"))
+    rules = window_rules(previously=None, remember=False)
+    assert rules.emits(message("SM1", "2026-03-02T10:00:00Z", "2026-03-02T10:00:00Z"))
+    parent = message("SM2", "2026-03-02T10:00:00Z", None)
+    expansion = rules.expands(parent)
+    assert expansion is not None and rules.emits_child({"sid": "ME1", "date_updated": None}, expansion)
 
 
 def test_given_narrowed_rules_then_they_share_the_versions_of_the_slice():
