@@ -21,21 +21,38 @@ _MONTH_NUMBERS = {name: f"{index:02d}" for name, index in _MONTHS.items()}
 
 
 def rfc2822_utc_to_iso(value: str) -> str | None:
-    """The fast path for the common case, "Fri, 18 Oct 2019 17:02:00 +0000": rearranged, not parsed.
-    None for anything else (other offsets, other shapes, impossible dates), which take the full parser."""
-    if len(value) != 31 or not value.endswith(" +0000") or value[3] != ",":
+    """The fast path for the common case, "Fri, 18 Oct 2019 17:02:00 +0000": rearranged, not parsed, and the day
+    part looked up (a page's records share a few days). None for anything else (other offsets, other shapes,
+    impossible dates), which take the full parser."""
+    if len(value) != 31 or _CLOCK_UTC.fullmatch(value, 17) is None:
         return None
-    month = _MONTH_NUMBERS.get(value[8:11])
-    day, year, clock = value[5:7], value[12:16], value[17:25]
-    if month is None or not (day.isdigit() and year.isdigit()) or clock[2] != ":" or clock[5] != ":":
+    head = value[:17]
+    day = _DAYS_SEEN.get(head)
+    if day is None:
+        day = _iso_day(head)
+        if day is None:
+            return None
+        if len(_DAYS_SEEN) < _DAYS_SEEN_MAX:
+            _DAYS_SEEN[head] = day
+    return day + value[17:25] + "Z"
+
+
+_CLOCK_UTC = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d \+0000")
+_DAYS_SEEN: dict[str, str] = {}  # "Fri, 18 Oct 2019 " -> "2019-10-18T"
+_DAYS_SEEN_MAX = 100_000
+
+
+def _iso_day(head: str) -> str | None:
+    """ "Fri, 18 Oct 2019 " as "2019-10-18T", or None if it is not a real day in that shape."""
+    if head[3] != "," or head[4] != " " or head[7] != " " or head[11] != " " or head[16] != " ":
+        return None
+    month = _MONTH_NUMBERS.get(head[8:11])
+    day, year = head[5:7], head[12:16]
+    if month is None or not (day.isdigit() and year.isdigit()):
         return None
     if not ("01" <= day <= _DAYS_IN_MONTH[month] or (month == "02" and day == "29" and _leap(int(year)))):
         return None
-    if not (clock[:2].isdigit() and clock[3:5].isdigit() and clock[6:].isdigit()):
-        return None
-    if clock[:2] > "23" or clock[3:5] > "59" or clock[6:] > "59":
-        return None
-    return f"{year}-{month}-{day}T{clock}Z"
+    return f"{year}-{month}-{day}T"
 
 
 _DAYS_IN_MONTH = {"01": "31", "02": "28", "03": "31", "04": "30", "05": "31", "06": "30", "07": "31", "08": "31", "09": "30", "10": "31", "11": "30", "12": "31"}  # fmt: skip

@@ -112,3 +112,20 @@ def test_given_record_when_converted_then_nulls_stay_unknown_fields_stay_and_sec
 def test_given_rfc2822_when_fast_path_taken_then_same_as_full_parser(wire):
     parsed = parse_twilio_datetime(wire)
     assert to_datetime(wire) == (format_datetime(parsed) if parsed else wire)
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        ("Sat, 29 Feb 2024 10:00:00 +0000", "2024-02-29T10:00:00Z"),
+        ("Sun, 29 Feb 2023 10:00:00 +0000", "Sun, 29 Feb 2023 10:00:00 +0000"),  # no such day: kept as it came
+        ("Mon, 31 Nov 2026 10:00:00 +0000", "Mon, 31 Nov 2026 10:00:00 +0000"),
+        ("Sat, 28 Nov 2026 24:00:00 +0000", "Sat, 28 Nov 2026 24:00:00 +0000"),
+        ("Sat, 28 Nov 2026 23:59:59 +0000", "2026-11-28T23:59:59Z"),
+        ("Sat, 28 Nov 2026 23:59:59 +0100", "2026-11-28T22:59:59Z"),
+    ],
+)
+def test_given_a_day_seen_before_when_converted_again_then_the_same_answer(wire, expected):
+    """The fast path remembers the days it read; a second look at a day gives what the first did."""
+    assert to_datetime(wire) == expected
+    assert to_datetime(wire) == expected
