@@ -66,13 +66,16 @@ def tune_malloc() -> None:
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(M_ARENA_MAX, 2)
-        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
     except (OSError, AttributeError):
         pass
 
 
 M_ARENA_MAX = -8
 M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024
+"""Above a page's size (about 1 MB for 1,000 records): a threshold below it had every page buffer mapped and
+unmapped, a fifth of a 60,000-message read's CPU in page faults (128 KB: 0.8 s of system time, 4 MB: 0.55 s)."""
 
 
 def run_process(args: list[str]) -> None:
