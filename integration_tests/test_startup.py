@@ -55,3 +55,16 @@ def test_given_a_command_then_it_imports_nothing_of_the_cdk_it_does_not_use(comm
     assert '"type":' in completed.stdout
     assert "airbyte_cdk.models" in modules  # the measurement works: the CDK's protocol models are imported
     assert not {module for module in modules if module.startswith(NOT_NEEDED)}
+
+
+SOURCE_FRAMEWORK = ("airbyte_cdk.sources.abstract_source", "airbyte_cdk.sources.streams.http", "pydantic")
+
+
+@pytest.mark.parametrize("command", ["spec", "check"])
+def test_given_spec_or_check_then_the_cdks_source_framework_is_not_imported(command, emulator, tmp_path):
+    """They need the spec, one request and the CDK's messages; streams, HTTP clients and their models are for
+    ``discover`` and ``read``."""
+    completed, modules = imported_by(command, emulator, tmp_path)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert ('"SPEC"' if command == "spec" else '"SUCCEEDED"') in completed.stdout
+    assert not {module for module in modules if module.startswith(SOURCE_FRAMEWORK)}

@@ -25,8 +25,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from source_twilio.answers import account_in, describe
 from source_twilio.clock import TwilioClock
-from source_twilio.errors import account_in, describe
 from source_twilio.health import Outage
 from source_twilio.workers import raise_if_stopping
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -243,3 +244,13 @@ def shown(value: Any) -> str:
     if len(text) <= 40 and not SECRET_LIKE.search(text):
         return repr(value) if isinstance(value, str) else text
     return f"'{text[:2]}...' ({len(text)} characters)"
+
+
+_ANNOUNCED: set[str] = set()
+
+
+def announce_emulator(config: TwilioConfig) -> None:
+    """Says once per process that the sync reads from the emulator (the test-only variable), not Twilio."""
+    if config.api_base != "https://api.twilio.com" and config.api_base not in _ANNOUNCED:
+        _ANNOUNCED.add(config.api_base)
+        logging.getLogger("airbyte").warning(f"{EMULATOR_URL_ENV} is set: reading from {config.api_base}, not Twilio.")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -93,9 +92,9 @@ def _load_json(path: str, what: str) -> Any:
 
 
 def _check_against_spec(config: Mapping[str, Any]) -> None:
-    from source_twilio.source import SourceTwilio  # the spec is the package's spec.yaml, loaded as the CDK does
+    from source_twilio.commands import load_spec
 
-    schema = SourceTwilio().spec(logging.getLogger("airbyte")).connectionSpecification
+    schema = load_spec().connectionSpecification
     error = best_match(Draft7Validator(schema).iter_errors(config))
     if error is not None:
         raise _config_error(_describe_spec_error(error))

@@ -18,7 +18,6 @@ from airbyte_cdk.models import AirbyteMessage, Type
 from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 
 from source_twilio.output import RecordLines, serialize_record
-from source_twilio.preflight import preflight
 from source_twilio.source import SourceTwilio
 from source_twilio.workers import SyncInterrupted, interrupt
 
@@ -79,11 +78,8 @@ unmapped, a fifth of a 60,000-message read's CPU in page faults (128 KB: 0.8 s o
 
 
 def run_process(args: list[str]) -> None:
+    """``discover``, ``read``, and whatever ``commands`` leaves to the CDK, once ``preflight`` has checked the inputs."""
     tune_malloc()
-    failure = preflight(args)
-    if failure is not None:
-        print(failure.message_line, flush=True)
-        sys.exit(failure.exit_code)
     AirbyteEntrypoint.airbyte_message_to_string = staticmethod(serialize)  # type: ignore[method-assign]
     with stopping_on_signals():
         try:

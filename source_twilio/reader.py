@@ -24,7 +24,7 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_twilio.errors import describe
+from source_twilio.answers import describe
 from source_twilio.health import TwilioUnavailable
 from source_twilio.workers import POLL_SECONDS, Cancelled, WorkerPool, raise_if_stopping
 

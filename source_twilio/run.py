@@ -11,7 +11,18 @@ from source_twilio.startup import import_cdk_lightly
 
 
 def run(args: list[str] | None = None) -> None:
+    args = sys.argv[1:] if args is None else args
     import_cdk_lightly()
+    from source_twilio.preflight import preflight
+
+    failure = preflight(args)
+    if failure is not None:
+        print(failure.message_line, flush=True)
+        sys.exit(failure.exit_code)
+    from source_twilio.commands import answered
+
+    if answered(args):  # spec and check: without the CDK's source framework
+        return
     from source_twilio.process import run_process
 
-    run_process(sys.argv[1:] if args is None else args)
+    run_process(args)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import logging
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import requests
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
@@ -23,19 +20,14 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.requests_native_auth import BasicHttpAuthenticator
-from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.accounts import AccountDirectory
-from source_twilio.config import EMULATOR_URL_ENV, TwilioConfig
+from source_twilio.checking import get_retrying, json_object, masked_credentials, probe
+from source_twilio.config import TwilioConfig, announce_emulator
 from source_twilio.context import SyncContext
 from source_twilio.definitions import BY_NAME, STREAMS
-from source_twilio.errors import describe, json_body
 from source_twilio.sharing import SharedLists, parents_first
-from source_twilio.streams import credentials_message
-
-CHECK_TIMEOUT_SECONDS = 30
-CHECK_ATTEMPTS = 3
 
 
 class SourceTwilio(AbstractSource):
@@ -127,25 +119,14 @@ def full_refresh_where_needed(catalog: ConfiguredAirbyteCatalog, logger: logging
     return catalog
 
 
-_LOGGED_EMULATOR: set[str] = set()
-
-
 def parse_config(config: Mapping[str, Any]) -> TwilioConfig:
     twilio_config = TwilioConfig.from_mapping(config)
-    if twilio_config.api_base not in _LOGGED_EMULATOR and twilio_config.api_base != "https://api.twilio.com":
-        _LOGGED_EMULATOR.add(twilio_config.api_base)
-        logging.getLogger("airbyte").warning(
-            f"{EMULATOR_URL_ENV} is set: reading from {twilio_config.api_base}, not Twilio."
-        )
+    announce_emulator(twilio_config)
     return twilio_config
 
 
 def authenticator(config: TwilioConfig) -> BasicHttpAuthenticator:
-    # The Authorization header encodes the secret; it must be masked wherever it could be logged.
-    encoded = base64.b64encode(f"{config.username}:{config.password}".encode()).decode()
-    add_to_secrets(encoded)
-    add_to_secrets(config.password)
-    return BasicHttpAuthenticator(config.username, config.password)
+    return BasicHttpAuthenticator(*masked_credentials(config))
 
 
 def sync_context(config: TwilioConfig, selected: list[str] | None = None, record_lines: bool = False) -> SyncContext:
@@ -160,74 +141,10 @@ def sync_context(config: TwilioConfig, selected: list[str] | None = None, record
 
     def describe_account(account_sid: str) -> Mapping[str, Any] | None:
         url = f"{config.api_base}/2010-04-01/Accounts/{account_sid}.json"
-        response = _get(context.session, url, auth=context.authenticator)
-        return _body(response) if response.status_code == 200 else None
+        response = get_retrying(context.session, url, auth=context.authenticator)
+        return json_object(response) if response.status_code == 200 else None
 
     context.accounts = AccountDirectory(
         config.account_sid, list_accounts, describe_account, main_only=config.auth_type == "api_key"
     )
     return context
-
-
-def probe(config: TwilioConfig) -> tuple[bool, str | None]:
-    """One cheap authenticated request for the main account, with a message for each way it can fail."""
-    session = requests.Session()
-    session.auth = authenticator(config)
-    account_url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}.json"
-    try:
-        response = _get(session, account_url)
-    except requests.RequestException as error:
-        return False, (
-            f"Could not reach Twilio at {config.api_base} ({type(error).__name__}): check the network, proxy and "
-            "firewall of the machine running the connector (it must reach api.twilio.com and monitor.twilio.com over HTTPS)."
-        )
-    if response.status_code == 200:
-        status = _body(response).get("status")
-        if status not in (None, "active"):
-            return (
-                False,
-                f"The Twilio account {config.account_sid} is {status}: Twilio serves no data for it until it is active again.",
-            )
-        return True, None
-    if response.status_code in (401, 403) and config.auth_type == "api_key" and _reaches_account_data(session, config):
-        return False, (
-            f"The API key {config.username} can read the account's data but not its account list "
-            f"({describe(response)}): it is a Standard API key, which cannot read /Accounts or /Keys. "
-            "Use a Main API key (Twilio Console > API keys) or the account's Auth Token."
-        )
-    if response.status_code in (401, 403):
-        return False, credentials_message(config, describe(response), "the account")
-    if response.status_code == 404:
-        return (
-            False,
-            f"Twilio has no account {config.account_sid} for these credentials ({describe(response)}): check the Account SID.",
-        )
-    return False, f"Twilio answered the connection check with {describe(response)}; try again later."
-
-
-def _get(
-    session: requests.Session, url: str, params: Mapping[str, Any] | None = None, auth: Any = None
-) -> requests.Response:
-    response = session.get(url, params=params, timeout=CHECK_TIMEOUT_SECONDS, auth=auth)
-    for attempt in range(1, CHECK_ATTEMPTS):
-        if response.status_code not in (401, 429) and response.status_code < 500:
-            break
-        time.sleep(attempt)
-        response = session.get(url, params=params, timeout=CHECK_TIMEOUT_SECONDS, auth=auth)
-    return response
-
-
-def _reaches_account_data(session: requests.Session, config: TwilioConfig) -> bool:
-    url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}/Messages.json"
-    try:
-        return _get(session, url, {"PageSize": 1}).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def _body(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = json_body(response)
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

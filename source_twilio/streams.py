@@ -26,19 +26,13 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.accounts import Refusal
-from source_twilio.config import TwilioConfig
+from source_twilio.answers import ErrorKind, TwilioApiError, body_size, json_body
+from source_twilio.checking import credentials_message
 from source_twilio.context import SyncContext
 from source_twilio.conversion import RecordConverter, to_datetime
 from source_twilio.definitions import BY_NAME, Scope, StreamDefinition
 from source_twilio.emission import SliceRules
-from source_twilio.errors import (
-    ErrorKind,
-    TwilioApiError,
-    TwilioBackoffStrategy,
-    TwilioErrorHandler,
-    body_size,
-    json_body,
-)
+from source_twilio.errors import TwilioBackoffStrategy, TwilioErrorHandler
 from source_twilio.output import RecordLines, pack_records
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
 from source_twilio.planning import SWEEP, Planner, SlicePlan, interleave
@@ -555,19 +549,6 @@ _PAST_REACH = "_twilio_past_sweep_reach"
 def describe_partition_key(key: str) -> str:
     account, _, params = key.partition("/")
     return f"account {account}" + (f" ({params.replace('/', ', ')})" if params else "")
-
-
-def credentials_message(config: TwilioConfig, detail: str, where: str) -> str:
-    if config.auth_type == "api_key":
-        return (
-            f"Twilio refused the API key {config.username} for {where} ({detail}). Check the key SID and secret; "
-            "a Standard API key cannot read /Accounts or /Keys, and an API key reaches only its own account: "
-            "use a Main API key or the account's Auth Token."
-        )
-    return (
-        f"Twilio rejected the Account SID {config.account_sid} and Auth Token for {where} ({detail}): "
-        "check both in the Twilio Console (Account Info)."
-    )
 
 
 _SCHEMAS: dict[str, Mapping[str, Any]] = {}

@@ -5,7 +5,8 @@ import requests
 from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_twilio.errors import AUTH_RETRIES, TwilioBackoffStrategy, TwilioErrorHandler, describe
+from source_twilio.answers import describe
+from source_twilio.errors import AUTH_RETRIES, TwilioBackoffStrategy, TwilioErrorHandler
 from source_twilio.pagination import next_page_url, records_of
 
 API = "https://api.twilio.com/2010-04-01/"

@@ -1,0 +1,104 @@
+"""The connection check: one cheap authenticated request for the main account, and a message for each way it can
+fail. No CDK source framework: ``check`` answers from here (``commands``), and so does ``SourceTwilio.check``."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+
+from source_twilio.answers import describe, json_body
+from source_twilio.config import TwilioConfig
+
+CHECK_TIMEOUT_SECONDS = 30
+CHECK_ATTEMPTS = 3
+
+
+def masked_credentials(config: TwilioConfig) -> tuple[str, str]:
+    """The Basic-auth pair, its secret and the Authorization header's encoding of it masked wherever a line could
+    be logged."""
+    encoded = base64.b64encode(f"{config.username}:{config.password}".encode()).decode()
+    add_to_secrets(encoded)
+    add_to_secrets(config.password)
+    return config.username, config.password
+
+
+def probe(config: TwilioConfig) -> tuple[bool, str | None]:
+    """One cheap authenticated request for the main account, with a message for each way it can fail."""
+    session = requests.Session()
+    session.auth = masked_credentials(config)
+    account_url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}.json"
+    try:
+        response = get_retrying(session, account_url)
+    except requests.RequestException as error:
+        return False, (
+            f"Could not reach Twilio at {config.api_base} ({type(error).__name__}): check the network, proxy and "
+            "firewall of the machine running the connector (it must reach api.twilio.com and monitor.twilio.com over HTTPS)."
+        )
+    if response.status_code == 200:
+        status = json_object(response).get("status")
+        if status not in (None, "active"):
+            return (
+                False,
+                f"The Twilio account {config.account_sid} is {status}: Twilio serves no data for it until it is active again.",
+            )
+        return True, None
+    if response.status_code in (401, 403) and config.auth_type == "api_key" and _reaches_account_data(session, config):
+        return False, (
+            f"The API key {config.username} can read the account's data but not its account list "
+            f"({describe(response)}): it is a Standard API key, which cannot read /Accounts or /Keys. "
+            "Use a Main API key (Twilio Console > API keys) or the account's Auth Token."
+        )
+    if response.status_code in (401, 403):
+        return False, credentials_message(config, describe(response), "the account")
+    if response.status_code == 404:
+        return (
+            False,
+            f"Twilio has no account {config.account_sid} for these credentials ({describe(response)}): check the Account SID.",
+        )
+    return False, f"Twilio answered the connection check with {describe(response)}; try again later."
+
+
+def get_retrying(
+    session: requests.Session, url: str, params: Mapping[str, Any] | None = None, auth: Any = None
+) -> requests.Response:
+    response = session.get(url, params=params, timeout=CHECK_TIMEOUT_SECONDS, auth=auth)
+    for attempt in range(1, CHECK_ATTEMPTS):
+        if response.status_code not in (401, 429) and response.status_code < 500:
+            break
+        time.sleep(attempt)
+        response = session.get(url, params=params, timeout=CHECK_TIMEOUT_SECONDS, auth=auth)
+    return response
+
+
+def _reaches_account_data(session: requests.Session, config: TwilioConfig) -> bool:
+    url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}/Messages.json"
+    try:
+        return get_retrying(session, url, {"PageSize": 1}).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def json_object(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = json_body(response)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def credentials_message(config: TwilioConfig, detail: str, where: str) -> str:
+    if config.auth_type == "api_key":
+        return (
+            f"Twilio refused the API key {config.username} for {where} ({detail}). Check the key SID and secret; "
+            "a Standard API key cannot read /Accounts or /Keys, and an API key reaches only its own account: "
+            "use a Main API key or the account's Auth Token."
+        )
+    return (
+        f"Twilio rejected the Account SID {config.account_sid} and Auth Token for {where} ({detail}): "
+        "check both in the Twilio Console (Account Info)."
+    )
