@@ -31,7 +31,7 @@ SIGNAL_DEADLINE_SECONDS = 20
 
 
 def oldest_windows(dataset: Dataset, account_sid: str, stream_path: str, parameter: str):
-    """A request predicate: the account's list asked from more than 395 days ago (the oldest windows Twilio serves)."""
+    """A request predicate: the account's list asked from more than 395 days ago (its oldest windows)."""
     clock = datetime.fromtimestamp(dataset.clock(), timezone.utc)
     oldest = (clock - timedelta(days=395)).strftime("%Y-%m-%dT%H:%M:%SZ")
     path = f"/2010-04-01/Accounts/{account_sid}/{stream_path}"
@@ -47,16 +47,17 @@ def oldest_windows(dataset: Dataset, account_sid: str, stream_path: str, paramet
     ("who", "status", "code", "message"),
     [
         ("main", 401, 20003, "Authenticate"),
-        ("subaccount", 400, 20001, "Invalid DateSent: the value is outside the range the API accepts"),
+        ("subaccount", 400, 20001, "Invalid StartTime: the value is outside the range the API accepts"),
     ],
 )
 def test_given_an_oldest_window_refused_for_good_while_later_ones_are_read_ahead_then_the_process_exits(
     tmp_path, who, status, code, message
 ):
-    dataset = Dataset(DatasetOptions(seed=71, messages_per_account=20000))
+    """Calls: their first sync reads windows (a first sync of messages reads its list in one pass)."""
+    dataset = Dataset(DatasetOptions(seed=71, calls_per_account=20000))
     credentials = dataset.credentials
     account = credentials["account_sid"] if who == "main" else credentials["subaccount_sids"][0]
-    refused = oldest_windows(dataset, account, "Messages.json", "DateSent>")
+    refused = oldest_windows(dataset, account, "Calls.json", "StartTime>")
     with (
         serve(dataset, latency_ms=20) as emulator,
         answering(emulator, refused, status, twilio_error(status, code, message)) as answered,
@@ -72,16 +73,16 @@ def test_given_an_oldest_window_refused_for_good_while_later_ones_are_read_ahead
     assert ended.exited, f"the process did not exit within {DEADLINE_SECONDS} s of starting (a hang)"
     run = ended.run
     assert run.returncode != 0
-    assert run.records.get("calls"), "the other stream was read"
+    assert run.records.get("messages"), "the other stream was read"
     if who == "subaccount":  # the other accounts of the stream are read completely
         refused_sids = _sids(dataset, account)
-        others = {key for key in expected_keys(dataset, "messages") if key[0] not in refused_sids}
-        elsewhere = [record for record in run.records["messages"] if record["account_sid"] != account]
-        assert set(emitted_keys(elsewhere, "messages")) == others
+        others = {key for key in expected_keys(dataset, "calls") if key[0] not in refused_sids}
+        elsewhere = [record for record in run.records["calls"] if record["account_sid"] != account]
+        assert set(emitted_keys(elsewhere, "calls")) == others
 
 
 def _sids(dataset: Dataset, account_sid: str) -> set[str]:
-    return {item.record["sid"] for item in dataset.items("messages") if item.account_sid == account_sid}
+    return {item.record["sid"] for item in dataset.items("calls") if item.account_sid == account_sid}
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

@@ -164,22 +164,36 @@ def test_given_upper_bounds_that_mean_before_when_syncing_then_every_window_is_r
 
 
 def test_given_an_account_keeping_messages_30_days_when_syncing_then_it_reads_what_twilio_keeps_and_says_so(tmp_path):
-    """Issue 9 item 3: a fixed 400-day floor gets 20004 on every older window; the connector learns the setting."""
+    """Issue 9 item 3: a fixed 400-day floor gets 20004 on every older window; the connector learns the setting.
+    A first sync reads the unfiltered list, which holds only what Twilio keeps; windows that reach back past it are
+    those of a sync resuming from an old cursor (a connection paused for months)."""
     dataset = Dataset(DatasetOptions(seed=113, message_retention_days=30))
+    catalog = catalog_for(["messages", "message_media"], "incremental")
     with serve(dataset) as emulator:
+        first = run_connector("read", emulator.url, tmp_path, config=auth_token_config(dataset), catalog=catalog)
+        assert first.returncode == 0 and first.errors == [], first.stdout[-3000:]
+        for stream in ("messages", "message_media"):
+            assert set(emitted_keys(first.records.get(stream, []), stream)) == expected_keys(dataset, stream), stream
+        paused = [months_old(state) for state in last_states(first)]
+        emulator.reset_stats()
         run = run_connector(
-            "read",
-            emulator.url,
-            tmp_path,
-            config=auth_token_config(dataset),
-            catalog=catalog_for(["messages", "message_media"], "incremental"),
+            "read", emulator.url, tmp_path, config=auth_token_config(dataset), catalog=catalog, state=paused
         )
         requests = emulator.stats()["by_endpoint"].get("messages", 0)
     assert run.returncode == 0 and run.errors == [], run.stdout[-3000:]
-    for stream in ("messages", "message_media"):
-        assert set(emitted_keys(run.records.get(stream, []), stream)) == expected_keys(dataset, stream), stream
+    emitted = emitted_keys(run.records.get("messages", []), "messages")
+    assert set(emitted) <= expected_keys(dataset, "messages") and len(emitted) == len(set(emitted))
     assert any("keeps 30 days" in log for log in run.logs), [log for log in run.logs if "keeps" in log]
     assert requests < 60, f"{requests} requests to Messages.json: the retention is learned once per account"
+
+
+def months_old(state: dict[str, Any]) -> dict[str, Any]:
+    """The STATE message of a sync that ran 200 days ago: its cursors that far back, nothing remembered."""
+    stream = state["stream"]
+    cursors = stream["stream_state"]["cursors"]
+    old = (datetime.now(timezone.utc) - timedelta(days=200)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stream_state = {**stream["stream_state"], "cursors": dict.fromkeys(cursors, old), "seen": {}}
+    return {"type": "STREAM", "stream": {**stream, "stream_state": stream_state}}
 
 
 # --- Monitor's result cap ----------------------------------------------------------------------------------------

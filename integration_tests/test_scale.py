@@ -105,6 +105,29 @@ def test_given_a_child_stream_and_its_parent_when_syncing_then_each_parent_page_
     )
 
 
+@pytest.mark.parametrize("sync_mode", ["full_refresh", "incremental"])
+def test_given_a_first_sync_of_messages_then_each_page_of_the_list_is_read_once(tmp_path, sync_mode):
+    """Messages with no date_sent (queued, scheduled, canceled) are found only in the unfiltered list, which a first
+    sync reads back to its start: that one pass emits every message, and no DateSent window reads them again (the
+    windows used to read the whole history a second time)."""
+    dataset = Dataset(DatasetOptions(seed=181, messages_per_account=2_500, calls_per_account=10))
+    config = auth_token_config(dataset)
+    with serve(dataset) as emulator:
+        run = run_connector("read", emulator.url, tmp_path, config=config, catalog=catalog_for(["messages"], sync_mode))
+        requests = emulator.stats()["by_endpoint"]["messages"]
+    assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+    emitted = emitted_keys(run.records["messages"], "messages")
+    assert set(emitted) == expected_keys(dataset, "messages") and len(emitted) == len(set(emitted))
+    per_account: dict[str, int] = {}
+    for record in run.records["messages"]:
+        per_account[record["account_sid"]] = per_account.get(record["account_sid"], 0) + 1
+    pages = sum(-(-count // 1000) for count in per_account.values())
+    assert requests == pages, f"{requests} requests for {pages} pages of messages"
+    if sync_mode == "incremental":  # the pass moved each account's cursor as the windows would have
+        state = last_states(run)[0]["stream"]["stream_state"]
+        assert set(state["cursors"]) == set(per_account)
+
+
 def test_given_many_small_accounts_when_syncing_then_state_messages_weigh_at_most_a_tenth_of_the_records(tmp_path):
     dataset = Dataset(
         DatasetOptions(
@@ -156,8 +179,8 @@ def test_given_many_small_accounts_when_their_probes_cover_them_then_their_windo
     assert run.returncode == 0, run.errors
     for stream in ("messages", "calls"):
         assert set(emitted_keys(run.records[stream], stream)) == expected_keys(dataset, stream), stream
-    # The account list, then per account: a sweep and a probe for messages, three sweeps and a probe for calls.
-    assert len(started) == 1 + 31 * (2 + 4)
+    # The account list, then per account: one pass of the list for messages, three sweeps and a probe for calls.
+    assert len(started) == 1 + 31 * (1 + 4)
     final = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"] for s in run.final_states}
     assert len(set(final["messages"]["cursors"].values())) == 1, "every account's cursor at the sync's horizon"
 

@@ -60,7 +60,8 @@ class SliceRules:
 
     ``time_field`` is the time filter's field (None for a list without one); ``low``/``high`` the window in the field's
     format (for the sweep, which keeps the records whose field is null, ``low`` is its reach by the list's order,
-    ``sweep_order``); ``reaches_back`` the earliest value
+    ``sweep_order``, and a ``high`` makes it keep the records of ``[low, high)`` too: a first sync's one pass of the
+    unfiltered list); ``reaches_back`` the earliest value
     a record before the first window may have to be emitted (None outside an incremental partition's first
     window). ``remember_from`` (in the field's format) and ``remember_updated_from`` (an ISO instant) say which
     versions the next sync needs remembered; None in full refresh.
@@ -87,11 +88,12 @@ class SliceRules:
         if self.time_field is None:
             return Place.INSIDE
         value = record.get(self.time_field)
-        if self.sweep:  # the records whose field is null, from ``low`` on by the list's order
-            if value is not None:
-                return Place.OUTSIDE
-            listed = next((record[name] for name in self.sweep_order if record.get(name) is not None), None)
-            return Place.OUTSIDE if self.low and _comparable(listed) and listed < self.low else Place.INSIDE
+        if self.sweep:  # the records whose field is null, from ``low`` on by the list's order...
+            if value is None:
+                listed = next((record[name] for name in self.sweep_order if record.get(name) is not None), None)
+                return Place.OUTSIDE if self.low and _comparable(listed) and listed < self.low else Place.INSIDE
+            if self.high is None:
+                return Place.OUTSIDE  # ...and, for a sweep with a ``high``, those of [low, high) too
         if value is None:
             return Place.OUTSIDE
         if not _comparable(value):
@@ -178,9 +180,9 @@ class SliceRules:
         """The next sync reads this version again and would take it for new or updated: remember it."""
         if self.remember_from is None:
             return False
-        if self.sweep:
-            return True  # its field is null: once set, the record (and its children) will look new
         value = filtered.get(self.time_field) if self.time_field else None
+        if self.sweep and value is None:
+            return True  # its field is null: once set, the record (and its children) will look new
         if _comparable(value) and value >= self.remember_from:
             return True
         if self.remember_updated_from is None or self.change_cursor is None:

@@ -7,7 +7,9 @@ lookback, to the sync's start: in windows, each checkpointed, after a probe of t
 than two (a range that fits in one page needs no windows). The sweep comes first: Twilio's date filters never match a null field (queued
 messages have no ``date_sent``, queued calls no ``start_time``), and the cursor moves only with windows. It reaches
 back ``SWEEP_REACH`` further than the windows: every record with a null field is read by at least one sync (the
-first after it appears), and its changes are caught for a day after the previous sync.
+first after it appears), and its changes are caught for a day after the previous sync. Where the sweep reads the
+unfiltered list (messages), a partition's first sync reads it back to the start anyway: that one pass emits the
+whole range, and there are no windows (``SweepList.covers``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from source_twilio.timeutil import format_datetime
 from source_twilio.windows import TimeFilter, Window, floor_to_second, plan_windows
 
 SWEEP = "sweep"
+WHOLE = "whole"  # a sweep that keeps every record of its range, not only those with a null field
 SWEEP_REACH = timedelta(days=1)
 PROBED_FROM = 2  # windows: a partition with more is first asked for whole, in one request
 T = TypeVar("T")
@@ -40,9 +43,13 @@ class SweepList:
 
     params: Mapping[str, str]
     reach: str
+    covers: Window | None = None
+    """The range whose records it emits too (not only the nulls): a partition's first sync, read in one pass of the
+    unfiltered list, with no windows (see ``Planner.plan``)."""
 
     def as_slice(self, time_field: str | None) -> dict[str, Any]:
-        return {SWEEP: time_field, "reach": self.reach, "sweep_params": dict(self.params)}
+        whole = {WHOLE: True} if self.covers is not None else {}
+        return {SWEEP: time_field, "reach": self.reach, "sweep_params": dict(self.params), **whole}
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +73,11 @@ class SlicePlan:
     def request(self) -> str:
         """What the slice asks Twilio for: two slices with the same ``request`` get the same records."""
         return orjson.dumps([self.key, self.cursor_slice(), self.probe], option=orjson.OPT_SORT_KEYS).decode()
+
+    @property
+    def covered(self) -> Window | None:
+        """The range of the filtered field this slice reads whole: the cursor may move to its end once it is read."""
+        return self.window if self.window is not None else (self.sweep.covers if self.sweep else None)
 
     def cursor_slice(self) -> dict[str, Any]:
         if self.window is not None:
@@ -115,6 +127,15 @@ class Planner:
         common["time_field"] = time_filter.field
         if previous is not None:
             common |= self._memory(time_filter, frame)
+        if cursor is None and time_filter.sweep is not None and time_filter.sweep.sees_all:
+            # A first sync reads the unfiltered list back to the start anyway, for the records with a null field:
+            # that one pass emits the range's other records too, and no window reads them again.
+            reach = format_datetime(start)
+            high = time_filter.value_of(frame.start)
+            rules = SliceRules(**common, sweep=True, sweep_order=time_filter.sweep.order, low=reach, high=high)
+            whole = SweepList({}, reach, covers=Window(start, frame.start))
+            yield SlicePlan(partition, key, None, whole, last=True, rules=rules)
+            return
         windows = plan_windows(start, frame.start, time_filter.window, whole_days=time_filter.whole_days)
         if len(windows) > PROBED_FROM:
             windows.insert(0, Window(windows[0].start, windows[-1].end))  # the probe: see ``SlicePlan.probe``

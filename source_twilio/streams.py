@@ -35,7 +35,7 @@ from source_twilio.emission import SliceRules
 from source_twilio.errors import TwilioBackoffStrategy, TwilioErrorHandler
 from source_twilio.output import RecordLines, pack_records
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
-from source_twilio.planning import SWEEP, Planner, SlicePlan, interleave
+from source_twilio.planning import SWEEP, WHOLE, Planner, SlicePlan, interleave
 from source_twilio.reader import (
     NOT_YET,
     ListFailed,
@@ -156,8 +156,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
         read = self._read_this_sync.setdefault(plan.key, set())
         read |= done.versions
         self._state.remember(plan.key, read if last else done.versions, replace=last)
-        if plan.window is not None and done.read:
-            self._state.advance(plan.key, min(plan.window.end, self.context.frame.horizon))
+        if plan.covered is not None and done.read:
+            self._state.advance(plan.key, min(plan.covered.end, self.context.frame.horizon))
 
     # --- errors ---------------------------------------------------------------------------------------
 
@@ -254,9 +254,9 @@ class TwilioStream(HttpStream, CheckpointMixin):
         created = self.context.accounts.created(account_sid)
         warned = False
         for plan in self.planner.plan(partition, previous, self.context.frame, created):
-            if plan.window is not None and not warned:
+            if plan.covered is not None and not warned:
                 warned = True
-                self._warn_of_retention(account_sid, plan.window)
+                self._warn_of_retention(account_sid, plan.covered)
             if not plan.probe:
                 yield plan
                 continue
@@ -515,10 +515,11 @@ class TwilioStream(HttpStream, CheckpointMixin):
         if stream_slice and stream_slice.cursor_slice.get(_ONE_PAGE):
             setattr(response, _ONE_PAGE, True)
         swept = stream_slice.cursor_slice.get(SWEEP) if stream_slice else None
-        if swept:  # the sweep keeps only the records whose field is null: skip the others before converting
+        if swept:
             if self._reaches_past(records, stream_slice.cursor_slice["reach"]):
                 setattr(response, _PAST_REACH, True)  # the list is newest first: no later page is within reach
-            records = [record for record in records if record.get(swept) is None]
+            if not stream_slice.cursor_slice.get(WHOLE):  # only the records whose field is null: skip the others
+                records = [record for record in records if record.get(swept) is None]
         account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
         convert = self.converter
         add_account = self.definition.add_account_sid

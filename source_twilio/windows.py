@@ -39,6 +39,11 @@ class Sweep:
     order: tuple[str, ...]
     lists: tuple[dict[str, str], ...] = ({},)
 
+    @property
+    def sees_all(self) -> bool:
+        """Whether it reads the unfiltered list, which holds every record, null field or not."""
+        return self.lists == ({},)
+
 
 @dataclass(frozen=True)
 class TimeFilter:
