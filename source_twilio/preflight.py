@@ -35,6 +35,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from source_twilio.checking import masked_credentials, probe
 from source_twilio.config import TwilioConfig, shown
 from source_twilio.definitions import BY_NAME
 from source_twilio.state import StreamState
@@ -206,10 +207,8 @@ def _check_credentials(config: TwilioConfig) -> None:
     """One request for the main account. If Twilio refuses it (or serves no such active account), the check's probe,
     which retries a transient 401, decides and its message ends the sync here; a success, network trouble and server
     errors are left to the sync and its retries."""
-    from source_twilio.source import authenticator, probe
-
     session = requests.Session()
-    session.auth = authenticator(config)
+    session.auth = masked_credentials(config)
     url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}.json"
     try:
         response = session.get(url, timeout=PROBE_TIMEOUT_SECONDS)
