@@ -5,6 +5,7 @@ time: these tests are fast and exact.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -237,3 +238,35 @@ def test_given_an_account_busy_with_the_customers_own_traffic_when_syncing_then_
 def test_given_an_idle_account_when_syncing_then_at_most_the_per_account_share_is_in_flight(tmp_path):
     _, _, stats = sync_with_traffic(tmp_path)
     assert 3 <= max(stats["max_in_flight_by_account"].values()) <= 10  # max_requests_per_account's default
+
+
+def test_given_a_first_sync_of_messages_and_media_then_each_accounts_media_are_fetched_in_parts(tmp_path, monkeypatch):
+    """A first sync reads an account's messages in one pass, one slice: its media were then one slice too, fetched in
+    order while every other account's media waited behind it (the standard bench took 182 s instead of 79 s). They are
+    fetched in parts, one per chunk of the parents kept, which the read-ahead spreads over the accounts."""
+    started = []
+    original = reader_module.SliceReader._start
+    monkeypatch.setattr(
+        reader_module.SliceReader, "_start", lambda self, plan: started.append(plan) or original(self, plan)
+    )
+    dataset = Dataset(DatasetOptions(seed=191, messages_per_account=3_000, calls_per_account=10))
+    with serve(dataset) as emulator:
+        run = run_in_process(
+            "read",
+            emulator.url,
+            tmp_path,
+            config=auth_token_config(dataset),
+            catalog=catalog_for(["messages", "message_media"], "incremental"),
+        )
+        requests = emulator.stats()["by_endpoint"]["messages"]
+    assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+    for stream in ("messages", "message_media"):
+        emitted = emitted_keys(run.records[stream], stream)
+        assert set(emitted) == expected_keys(dataset, stream) and len(emitted) == len(set(emitted)), stream
+    parts = Counter(plan.account_sid for plan in started if plan.part is not None)
+    assert len(parts) == 2 and min(parts.values()) >= 2, f"each account's media in several parts: {parts}"
+    assert requests == sum(
+        -(-count // 1000) for count in Counter(r["account_sid"] for r in run.records["messages"]).values()
+    )
+    final = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"] for s in run.final_states}
+    assert set(final["message_media"]["cursors"]) == set(final["messages"]["cursors"]), "the last part moved the cursor"

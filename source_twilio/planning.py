@@ -15,7 +15,7 @@ whole range, and there are no windows (``SweepList.covers``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -64,6 +64,17 @@ class SlicePlan:
     """The partition's whole range, asked for first in one request: when Twilio's answer is a single page, that
     is the partition read (most accounts of a sync of a thousand hold few records), and its windows are skipped;
     otherwise the page is dropped and the windows read the range, each checkpointed."""
+    part: int | None = None
+    """A child stream's share of a long slice of its parent (``parts``): the parents kept in its ``part``-th chunk."""
+
+    def parts(self, count: int) -> list[SlicePlan]:
+        """This slice of a child stream as ``count`` slices, each expanding its share of the parents kept for it: a
+        first sync's one pass of an account's messages would otherwise be one slice, whose media are fetched in
+        order while every other account's wait. Only the last is the partition's last and covers its range."""
+        return [
+            replace(self, part=index, last=self.last and index == count - 1, rules=replace(self.rules, versions=set()))
+            for index in range(count)
+        ]
 
     @property
     def account_sid(self) -> str | None:
@@ -77,6 +88,8 @@ class SlicePlan:
     @property
     def covered(self) -> Window | None:
         """The range of the filtered field this slice reads whole: the cursor may move to its end once it is read."""
+        if self.part is not None and not self.last:
+            return None
         return self.window if self.window is not None else (self.sweep.covers if self.sweep else None)
 
     def cursor_slice(self) -> dict[str, Any]:

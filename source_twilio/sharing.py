@@ -81,18 +81,27 @@ class SharedLists:
         ]
         return Keeper(self, (parent, request), wanting) if wanting else None
 
-    def take(self, parent: str, request: str) -> Iterator[Record] | None:
-        """The records kept for this request (raising ``TooLong`` for a probe that did not fit), or None."""
+    def parts(self, parent: str, request: str) -> int:
+        """In how many parts the records kept for this request can be taken (one per chunk; 0: none kept)."""
+        with self._lock:
+            kept = self._kept.get((parent, request))
+            return 0 if kept is None or kept.too_long else len(kept.chunks)
+
+    def take(self, parent: str, request: str, part: int | None = None) -> Iterator[Record] | None:
+        """The records kept for this request (let go once every child took them), or only its ``part`` of ``parts``
+        (kept until the sync ends: parts are read ahead in any order); ``TooLong`` for a probe that did not fit;
+        None when nothing was kept."""
         with self._lock:
             kept = self._kept.get((parent, request))
             if kept is None:
                 return None
-            kept.takers -= 1
-            if kept.takers <= 0:
-                del self._kept[(parent, request)]
+            if part is None:
+                kept.takers -= 1
+                if kept.takers <= 0:
+                    del self._kept[(parent, request)]
         if kept.too_long:
             raise TooLong
-        return self._records(kept.chunks)
+        return self._records(kept.chunks if part is None else kept.chunks[part : part + 1])
 
     def close(self) -> None:
         with self._lock:

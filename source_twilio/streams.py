@@ -251,9 +251,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
             yield from self.planner.plan(partition, previous)
             return
         account_sid = partition["account_sid"]
-        created = self.context.accounts.created(account_sid)
         warned = False
-        for plan in self.planner.plan(partition, previous, self.context.frame, created):
+        for plan in self._shares(self.planner.plan(partition, previous, self.context.frame, self._created(partition))):
             if plan.covered is not None and not warned:
                 warned = True
                 self._warn_of_retention(account_sid, plan.covered)
@@ -266,6 +265,17 @@ class TwilioStream(HttpStream, CheckpointMixin):
                 yield NOT_YET
             if probe.covered:
                 return
+
+    def _created(self, partition: Mapping[str, Any]) -> Any:
+        return self.context.accounts.created(partition["account_sid"])
+
+    def _shares(self, plans: Iterable[SlicePlan]) -> Iterator[SlicePlan]:
+        """A child stream's slices: a long one of the parent's (a first sync's one pass of the list) in as many
+        parts as its parent kept chunks of parents, so that several accounts' children are fetched at once."""
+        for plan in plans:
+            long = self.parent is not None and plan.sweep is not None and plan.sweep.covers is not None
+            count = self.context.shared.parts(self.parent.name, plan.request) if long else 0  # type: ignore[union-attr]
+            yield from plan.parts(count) if count > 1 else [plan]
 
     def _warn_of_retention(self, account_sid: str, first: Window) -> None:
         time_filter = self.slicing.time_filter
@@ -361,9 +371,11 @@ class TwilioStream(HttpStream, CheckpointMixin):
         assert child_of is not None and self.parent is not None
         account_sid = plan.account_sid
         try:
-            kept = self.context.shared.take(self.parent.name, plan.request)
+            kept = self.context.shared.take(self.parent.name, plan.request, plan.part)
         except TooLong:
             raise RangeTooLong from None
+        if kept is None and plan.part is not None:  # parts are planned only from what the parent kept
+            raise RuntimeError(f"{self.name}: the parents kept for part {plan.part} of {plan.key} are gone")
         parents = self.parent._fetch(plan) if kept is None else ((plan.rules, parent) for parent in kept)
         # Children are asked for only where the parent is new or changed (see ``emission``).
         expansions = (
