@@ -26,7 +26,7 @@ from airbyte_cdk.models import ConfiguredAirbyteCatalog
 from source_twilio.definitions import BY_NAME, ChildOf
 
 Record = Mapping[str, Any]
-CHUNK = 500  # records compressed together
+CHUNK = 100  # records compressed together: a child stream takes a long slice in parts of this many parents
 
 
 class TooLong(Exception):
