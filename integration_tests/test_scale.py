@@ -158,25 +158,31 @@ def test_given_many_small_accounts_when_syncing_then_state_messages_weigh_at_mos
     assert len(final["messages"]["stream"]["stream_state"]["cursors"]) == 61, "every account's cursor is saved"
 
 
+def slices_started(monkeypatch: Any) -> list[Any]:
+    """The slice plans the reader starts, in order, recorded as the sync runs."""
+    started: list[Any] = []
+    original = reader_module.SliceReader._start
+    monkeypatch.setattr(
+        reader_module.SliceReader, "_start", lambda self, plan: started.append(plan) or original(self, plan)
+    )
+    return started
+
+
+def read_in_process(emulator: Any, tmp_path: Any, streams: list[str]) -> Run:
+    """An incremental first sync of ``streams``, in this process."""
+    config, catalog = auth_token_config(emulator.dataset), catalog_for(streams, "incremental")
+    return run_in_process("read", emulator.url, tmp_path, config=config, catalog=catalog)
+
+
 def test_given_many_small_accounts_when_their_probes_cover_them_then_their_windows_are_never_slices(
     tmp_path, monkeypatch
 ):
     """A probed account's windows used to be slices that waited on the probe and then read nothing: with a thousand
     small accounts, most of the read-ahead held such slices, and about four requests were in flight out of ten."""
-    started = []
-    original = reader_module.SliceReader._start
-    monkeypatch.setattr(
-        reader_module.SliceReader, "_start", lambda self, plan: started.append(plan) or original(self, plan)
-    )
+    started = slices_started(monkeypatch)
     dataset = Dataset(DatasetOptions(seed=179, subaccounts=30, suspended_subaccounts=0, messages_per_account=4))
     with serve(dataset) as emulator:
-        run = run_in_process(
-            "read",
-            emulator.url,
-            tmp_path,
-            config=auth_token_config(dataset),
-            catalog=catalog_for(["messages", "calls"], "incremental"),
-        )
+        run = read_in_process(emulator, tmp_path, ["messages", "calls"])
     assert run.returncode == 0, run.errors
     for stream in ("messages", "calls"):
         assert set(emitted_keys(run.records[stream], stream)) == expected_keys(dataset, stream), stream
@@ -244,20 +250,10 @@ def test_given_a_first_sync_of_messages_and_media_then_each_accounts_media_are_f
     """A first sync reads an account's messages in one pass, one slice: its media were then one slice too, fetched in
     order while every other account's media waited behind it (the standard bench took 182 s instead of 79 s). They are
     fetched in parts, one per chunk of the parents kept, which the read-ahead spreads over the accounts."""
-    started = []
-    original = reader_module.SliceReader._start
-    monkeypatch.setattr(
-        reader_module.SliceReader, "_start", lambda self, plan: started.append(plan) or original(self, plan)
-    )
+    started = slices_started(monkeypatch)
     dataset = Dataset(DatasetOptions(seed=191, messages_per_account=3_000, calls_per_account=10))
     with serve(dataset) as emulator:
-        run = run_in_process(
-            "read",
-            emulator.url,
-            tmp_path,
-            config=auth_token_config(dataset),
-            catalog=catalog_for(["messages", "message_media"], "incremental"),
-        )
+        run = read_in_process(emulator, tmp_path, ["messages", "message_media"])
         requests = emulator.stats()["by_endpoint"]["messages"]
     assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
     for stream in ("messages", "message_media"):
