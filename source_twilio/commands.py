@@ -12,6 +12,7 @@ typo for the CDK to report) goes the CDK's way.
 
 from __future__ import annotations
 
+import functools
 import json
 import pkgutil
 import sys
@@ -38,8 +39,10 @@ from source_twilio.checking import probe
 from source_twilio.config import TwilioConfig, announce_emulator
 
 
+@functools.cache
 def load_spec() -> ConnectorSpecification:
-    """The package's ``spec.yaml``, as the CDK's ``Connector.spec`` loads it."""
+    """The package's ``spec.yaml``, as the CDK's ``Connector.spec`` loads it; once per process (``preflight`` and
+    ``check`` both need it)."""
     text = pkgutil.get_data("source_twilio", "spec.yaml")
     assert text is not None
     return ConnectorSpecificationSerializer.load(yaml.load(text, Loader=yaml.SafeLoader))
