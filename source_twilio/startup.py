@@ -9,6 +9,10 @@ Two costs every command paid, for nothing the connector uses (about 1.2 of 1.9 s
   then, so any code that needs the whole package still gets it.
 - The protocol serializers (serpyco-rs) read the source code of every protocol model, at import, to put its
   attributes' documentation into a JSON schema that serializing never reads. They are given no documentation.
+- Building the serializers at all (importing serpyco-rs whole, describing every model) was a quarter of what
+  ``spec`` and ``check`` took, and they write three plain lines. ``airbyte_cdk.models`` is registered unrun too:
+  a protocol class comes from its own module, and each serializer is a stand-in that builds the real one the
+  first time it is used (``serpyco_rs`` itself, registered unrun, loads whole then).
 
 Only for the process's own entry point (``run``), and only when the CDK is not imported yet: a process that
 imported it already (a test runner, PyAirbyte's in-process use) keeps it as it is.
@@ -18,34 +22,94 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 CDK = "airbyte_cdk"
+
+
+MODELS = f"{CDK}.models"
+SERIALIZERS = f"{MODELS}.airbyte_protocol_serializers"
 
 
 def import_cdk_lightly() -> None:
     if CDK in sys.modules:
         return
     _serializers_without_docs()
-    spec = importlib.util.find_spec(CDK)
-    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+    if _register_unrun(CDK) is None:
         return  # not an installed package: imported the usual way, or not at all
-    package = importlib.util.module_from_spec(spec)
-    loader = spec.loader
+    if "serpyco_rs" not in sys.modules:
+        _register_unrun("serpyco_rs")
+    models = _register_unrun(MODELS)
+    if models is not None:
+        models.__getattr__ = _model_resolver(models)  # type: ignore[method-assign]
 
-    def whole_package(name: str) -> Any:
-        """A name of the package itself: its ``__init__`` runs now, once, in place."""
-        if name.startswith("__"):
-            raise AttributeError(name)
-        submodule = sys.modules.get(f"{CDK}.{name}")
+
+def _register_unrun(name: str) -> ModuleType | None:
+    """The package, in ``sys.modules`` without its ``__init__`` run: the first use of a name of its own runs it, once,
+    in place (a submodule being imported is found without running it)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return None
+    package = importlib.util.module_from_spec(spec)
+
+    def whole_package(attribute: str) -> Any:
+        submodule = sys.modules.get(f"{name}.{attribute}")
         if submodule is not None:  # being imported (``import airbyte_cdk.a.b as c`` looks it up here)
             return submodule
-        del package.__dict__["__getattr__"]
-        loader.exec_module(package)
-        return getattr(package, name)
+        if attribute.startswith("__") and attribute != "__all__":
+            raise AttributeError(attribute)
+        return _run_whole(package, attribute)
 
     package.__getattr__ = whole_package  # type: ignore[method-assign]  # PEP 562
-    sys.modules[CDK] = package
+    sys.modules[name] = package
+    return package
+
+
+def _run_whole(package: ModuleType, attribute: str) -> Any:
+    package.__dict__.pop("__getattr__", None)
+    assert package.__spec__ is not None and package.__spec__.loader is not None
+    package.__spec__.loader.exec_module(package)
+    return getattr(package, attribute)
+
+
+def _model_resolver(models: ModuleType) -> Callable[[str], Any]:
+    """``airbyte_cdk.models``' names without its ``__init__``: the protocol's classes from ``airbyte_protocol``, each
+    ``...Serializer`` as a stand-in built on first use; anything else runs the ``__init__``."""
+    unrun = models.__getattr__
+
+    def resolve(attribute: str) -> Any:
+        if attribute.endswith("Serializer") and not attribute.startswith("_"):
+            found: Any = _DeferredSerializer(attribute)
+        else:
+            protocol = _load(f"{MODELS}.airbyte_protocol")
+            found = getattr(protocol, attribute, None) if not attribute.startswith("_") else None
+            if found is None:
+                return unrun(attribute)
+        setattr(models, attribute, found)
+        return found
+
+    return resolve
+
+
+def _load(name: str) -> ModuleType:
+    """The module, imported by the import statement's own path (``-X importtime`` reports it; importlib's does not)."""
+    __import__(name)
+    return sys.modules[name]
+
+
+class _DeferredSerializer:
+    """One of the CDK's protocol serializers, built (serpyco-rs imported whole) the first time it is used."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._built: Any = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if self._built is None:
+            self._built = getattr(_load(SERIALIZERS), self._name)
+        return getattr(self._built, attribute)
 
 
 def _serializers_without_docs() -> None:
