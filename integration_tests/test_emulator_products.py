@@ -21,7 +21,6 @@ from integration_tests.emulator.products import PRODUCT_LISTS, emulated_base
 
 NOW = datetime(2026, 5, 20, 15, 30, 0, tzinfo=timezone.utc)
 TIMEOUT = 10
-SHARED_OAI = Path("/work/shared/twilio-oai")
 OAI = Path(os.environ.get("TWILIO_OAI_DIR") or Path(__file__).resolve().parents[1] / "vendor" / "twilio-oai")
 
 # stream -> (host, path, list key); children get their parent SIDs filled in by the tests.
@@ -484,10 +483,7 @@ def test_given_conversation_dates_then_inclusive_newest_first_and_unfiltered_old
 def _components() -> dict[str, dict[str, Any]]:
     found = {}
     for stream, (name, component) in COMPONENTS.items():
-        path = next((d / name for d in (OAI, SHARED_OAI) if (d / name).exists()), None)
-        if path is None:
-            pytest.skip(f"{name} is not vendored")
-        found[stream] = json.loads(path.read_text())["components"]["schemas"][component]
+        found[stream] = json.loads((OAI / name).read_text())["components"]["schemas"][component]
     return found
 
 
