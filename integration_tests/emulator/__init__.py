@@ -9,12 +9,28 @@
     ds.mutate()           # new and changed records "now", for incremental syncs
     ds.mutate(visible_after=60); ds.reveal()  # ... listed only a minute later (eventual consistency)
 
+Product hosts: ``emulated_base(emulator.url, "https://studio.twilio.com")`` is where studio.twilio.com is served.
+
 Run it as a process with ``python -m integration_tests.emulator --help``.
 """
 
 from .data import STREAMS, Dataset, DatasetOptions
 from .faults import Faults, PersistentFault
+from .generate_products import ProductOptions
+from .products import PRODUCT_STREAMS, emulated_base
 from .server import Emulator, serve
 from .store import Item
 
-__all__ = ["STREAMS", "Dataset", "DatasetOptions", "Emulator", "Faults", "Item", "PersistentFault", "serve"]
+__all__ = [
+    "PRODUCT_STREAMS",
+    "STREAMS",
+    "Dataset",
+    "DatasetOptions",
+    "Emulator",
+    "Faults",
+    "Item",
+    "PersistentFault",
+    "ProductOptions",
+    "emulated_base",
+    "serve",
+]

@@ -19,7 +19,9 @@ from .errors import ApiError, bad_request, not_found, unauthorized
 from .filters import Interval, Op, TimeParam, comparisons, interval_of
 from .generate import AVAILABLE_NUMBER_PATHS, AVAILABLE_NUMBER_STREAMS
 from .limits import ALERT_RESULT_LIMIT, ALERT_RETENTION_DAYS, MAX_CALL_SECONDS
+from .listspec import ListSpec, Retention
 from .paging import PAGING_KEYS, list_envelope, meta_envelope, parse_paging, select_page
+from .products import GLOBAL, HOSTS, VOICE_INSIGHTS_DISABLED, ProductList, find_product
 from .store import Collection, Row
 from .timefmt import SECONDS_PER_DAY, day_start, iso_utc_offset, parse_usage_date
 
@@ -41,6 +43,14 @@ class ApiRequest:
     host: str
     authorization: str | None = None
     foreign_next_page_host: str | None = None
+    hostname: str | None = None
+    """The Twilio host named by an ``/h/{hostname}`` prefix (``path`` is what follows it); None: unprefixed."""
+
+    @property
+    def base_url(self) -> str:
+        """Where absolute ``meta`` URLs point: this emulator, through the same host prefix."""
+        prefix = f"/h/{self.hostname}" if self.hostname else ""
+        return f"http://{self.host}{prefix}"
 
 
 @dataclass
@@ -50,30 +60,8 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Retention:
-    """How far back a list reaches (in days, per dataset options), and what a filter reaching further back gets."""
-
-    days: Callable[[DatasetOptions], int]
-    keys: frozenset[str]
-    code: int
-    message: str
-
-
 def _message_retention(options: DatasetOptions) -> int:
     return options.message_retention_days
-
-
-@dataclass(frozen=True)
-class ListSpec:
-    """How one list endpoint filters: time keys, exact-match keys (query key -> record field), defaults."""
-
-    stream: str
-    list_key: str
-    time_params: tuple[TimeParam, ...] = ()
-    exact: dict[str, str] = field(default_factory=dict)
-    defaults: dict[str, str] = field(default_factory=dict)
-    retention: Retention | None = None
 
 
 MESSAGE_RETENTION = Retention(
@@ -184,6 +172,7 @@ ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"{_ACCOUNT}/Conferences/(?P<parent>CF{_SID})/Participants\.json$"), "participants"),
     (re.compile(rf"{_ACCOUNT}/Messages/(?P<parent>(?:SM|MM){_SID})/Media\.json$"), "media"),
     (re.compile(rf"{_ACCOUNT}/Usage/Records/Daily\.json$"), "usage_daily"),
+    (re.compile(rf"{_ACCOUNT}/Balance\.json$"), "balance"),
     (re.compile(r"^/v1/Alerts$"), "alerts"),
 )
 ACCOUNT_IN_PATH = re.compile(_ACCOUNT + "[./]")
@@ -196,8 +185,10 @@ def _route(path: str) -> tuple[str, re.Match[str]]:
     raise not_found(path)
 
 
-def endpoint_name(path: str) -> str:
-    """A short label for statistics: the route, or the resource for account lists."""
+def endpoint_name(path: str, hostname: str | None = None) -> str:
+    """A short label for statistics: the route, the resource for account lists, the stream on product hosts."""
+    if product := find_product(hostname, path):
+        return product[0].spec.stream
     try:
         route, match = _route(path)
     except ApiError:
@@ -233,14 +224,25 @@ class TwilioApi:
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         try:
+            hostname = request.hostname
+            if hostname is not None and hostname not in HOSTS:
+                raise not_found(request.path)  # no such Twilio host: nothing there to authenticate against
             principal = self._authenticate(request.authorization)
-            route, match = _route(request.path)
+            if product := find_product(hostname, request.path):
+                handler: Callable[..., ApiResponse] = self._product_list
+                arguments = {"product": product[0], "match": product[1]}
+            else:
+                route, match = _route(request.path)
+                if hostname is not None and hostname != (
+                    "monitor.twilio.com" if route == "alerts" else "api.twilio.com"
+                ):
+                    raise not_found(request.path)  # route by host and path: /v1/Alerts is Monitor's alone
+                handler, arguments = getattr(self, f"_{route}"), match.groupdict()
             if request.method != "GET":
                 raise ApiError(405, 20004, "Method not allowed")
-            handler: Callable[..., ApiResponse] = getattr(self, f"_{route}")
             with self.dataset.lock:
                 self.dataset.reveal_due()  # lagged writes whose time has come are listed from now on
-                return handler(request, principal, **match.groupdict())
+                return handler(request, principal, **arguments)
         except ApiError as error:
             return ApiResponse(error.status, error.body, error.headers)
 
@@ -371,6 +373,51 @@ class TwilioApi:
         response.body["usage_records"] = [dict(r, as_of=as_of) for r in response.body["usage_records"]]
         return response
 
+    def _balance(self, request: ApiRequest, principal: Principal, account: str) -> ApiResponse:
+        """A 2010-04-01 resource: main-account credentials read any subaccount's, as for its other resources."""
+        self._authorize(principal, account)
+        row = (self.dataset.collection("balance", account) or Collection()).get(account)
+        if row is None:
+            raise not_found(request.path)
+        return ApiResponse(200, row.record)
+
+    def _product_list(
+        self, request: ApiRequest, principal: Principal, product: ProductList, match: re.Match[str]
+    ) -> ApiResponse:
+        """A list on a product host: the authenticating account's own data (pricing: everyone's the same)."""
+        account = self.dataset.main_account_sid if product.scope == GLOBAL else principal.account_sid
+        if product.feature == "voice_insights" and not self.dataset.has_voice_insights(account):
+            raise ApiError(403, 20403, VOICE_INSIGHTS_DISABLED)
+        parent = None
+        for index, stream in enumerate(product.parents):
+            parent = self._product_parent(stream, account, parent, match.group(f"p{index}"), request.path)
+        collection = self.dataset.collection(product.spec.stream, account, parent) or Collection()
+        query = _first_values(request.query)
+        if product.oldest_first(query):
+            collection = Collection(Row(row.item, row.ident, -row.sort_epoch, row.times) for row in collection)
+        time_value = product.time_value(self.dataset.clock())
+        keep = [interval_keep(param, time_value(raw), self.exclusive_upper) for param, raw in _defaults(product, query)]
+        if product.feature == "voice_insights":
+            keep.append(_processing_state(query))
+        return self._list(
+            request,
+            product.spec,
+            collection,
+            extra=(lambda row: all(check(row) for check in keep)) if keep else None,
+            meta=True,
+            time_value=time_value,
+        )
+
+    def _product_parent(self, stream: str, account: str, scope: str | None, sid: str, path: str) -> str:
+        """The parent a product path names (users also by identity), or 404."""
+        collection = self.dataset.collection(stream, account, scope) or Collection()
+        row = collection.get(sid)
+        if row is None and stream == "users":
+            row = next((user for user in collection if user.record["identity"] == sid), None)
+        if row is None:
+            raise not_found(path)
+        return row.ident
+
     def _alerts(self, request: ApiRequest, principal: Principal) -> ApiResponse:
         collection = self.dataset.collection("alerts", principal.account_sid) or Collection()
         return self._list(request, ALERTS, collection, monitor=True)
@@ -396,15 +443,18 @@ class TwilioApi:
         span: tuple[int, int] | None = None,
         opaque_tokens: bool = False,
         monitor: bool = False,
+        meta: bool = False,
+        time_value: Callable[[str], str] | None = None,
     ) -> ApiResponse:
         """One page of ``collection`` filtered per ``spec``.
 
         ``extra`` filters further, ``span`` replaces the bisected sort range, ``opaque_tokens`` encodes
         page tokens in base64 (records without SIDs), ``monitor`` gives Monitor v1 semantics: the ``meta``
-        envelope and the result cap (``alert_result_limit``).
+        envelope and the result cap (``alert_result_limit``); ``meta`` the envelope alone (v1/v2 product
+        lists). ``time_value`` rewrites a time filter's value before it is parsed (a product's own formats).
         """
         query = _first_values(request.query)
-        paging = parse_paging(query)
+        paging = parse_paging(query, spec.max_page_size)
         sort_window = Interval()
         field_windows: dict[str, Interval] = {}
         floor = None
@@ -415,12 +465,15 @@ class TwilioApi:
             raw = query.get(param.key)
             if raw is None:
                 continue
+            if time_value is not None:
+                raw = time_value(raw)
             window = interval_of(param, raw, exclusive_upper=self.exclusive_upper)
             reaches_back = any(
                 bound is not None and floor is not None and bound < floor for bound in (window.lo, window.hi)
             )
             if reaches_back and param.key in spec.retention.keys:
-                raise bad_request(spec.retention.message, code=spec.retention.code)
+                retention = spec.retention
+                raise ApiError(retention.status, retention.code, retention.message)
             field_windows.setdefault(param.field, Interval()).narrow(window.lo, window.hi)
             if param.sort_slack is not None:
                 sort_window.narrow(None if window.lo is None else window.lo - param.sort_slack, window.hi)
@@ -444,9 +497,8 @@ class TwilioApi:
         records = [row.record for row in page.rows]
         filters = [(key, value) for key, value in request.query if key not in PAGING_KEYS]
         foreign = _absolute_host(request.foreign_next_page_host)
-        if monitor:
-            base_url = f"http://{request.host}"
-            body = meta_envelope(base_url, request.path, spec.list_key, records, filters, paging, page, foreign)
+        if monitor or meta:
+            body = meta_envelope(request.base_url, request.path, spec.list_key, records, filters, paging, page, foreign)
         else:
             body = list_envelope(request.path, spec.list_key, records, filters, paging, page, foreign)
         return ApiResponse(200, body)
@@ -457,6 +509,29 @@ def _first_values(query: list[tuple[str, str]]) -> dict[str, str]:
     for key, value in query:
         values.setdefault(key, value)
     return values
+
+
+def _defaults(product: ProductList, query: dict[str, str]) -> list[tuple[TimeParam, str]]:
+    """The time filters Twilio applies when the client leaves them out (Voice Insights: the last 4 hours)."""
+    params = {param.key: param for param in product.spec.time_params}
+    return [(params[key], raw) for key, raw in product.time_defaults.items() if key not in query]
+
+
+def interval_keep(param: TimeParam, raw: str, exclusive_upper: bool) -> Callable[[Row], bool]:
+    window = interval_of(param, raw, exclusive_upper=exclusive_upper)
+    return lambda row: window.contains(row.times.get(param.field))
+
+
+_PROCESSING_STATES = {"completed": "complete", "complete": "complete", "partial": "partial", "all": None}
+
+
+def _processing_state(query: dict[str, str]) -> Callable[[Row], bool]:
+    """Voice Insights' ``ProcessingState``: complete summaries only unless ``partial`` or ``all`` is asked for."""
+    raw = query.get("ProcessingState", "completed")
+    if raw not in _PROCESSING_STATES:
+        raise bad_request(f"ProcessingState must be one of completed, partial or all, got {raw!r}")
+    wanted = _PROCESSING_STATES[raw]
+    return lambda row: wanted is None or row.record["processing_state"] == wanted
 
 
 def _absolute_host(host: str | None) -> str | None:

@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -32,6 +32,8 @@ from .generate import (
     new_secret,
     new_sid,
 )
+from .generate_pricing import pricing_rows
+from .generate_products import ProductGenerator, ProductOptions
 from .limits import MESSAGE_RETENTION_DAYS, MIN_MESSAGE_RETENTION_DAYS
 from .mutation import (
     SETTLING_CALL_STATUSES,
@@ -42,6 +44,8 @@ from .mutation import (
     settle_message,
     written_at,
 )
+from .mutation_products import ProductMutation
+from .products import PRODUCT_STREAMS
 from .store import Collection, Item, Row
 from .timefmt import SECONDS_PER_DAY, day_start, day_string, from_epoch, iso_z, rfc2822, to_epoch
 from .visibility import Scope, Visibility
@@ -116,6 +120,8 @@ class DatasetOptions:
     alert_history_days: int = 40
     message_retention_days: int = MESSAGE_RETENTION_DAYS
     now: datetime | None = None
+    products: ProductOptions = field(default_factory=ProductOptions)
+    """Sizes of the product hosts' data (conversations, studio, ...) and which accounts lack Voice Insights."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.suspended_subaccounts <= self.subaccounts:
@@ -156,11 +162,12 @@ class Dataset:
         self.lock = threading.RLock()
         self.version = 0
         self._mutations = 0
-        self._collections: dict[str, dict[Scope, Collection]] = {stream: {} for stream in STREAMS}
+        self._collections: dict[str, dict[Scope, Collection]] = {s: {} for s in (*STREAMS, *PRODUCT_STREAMS)}
         self._visibility = Visibility(self._collections)
         self._write_due: float | None = None  # when what is written now gets listed; None: at once
         self._generators: dict[str, AccountGenerator] = {}
         self._account_order: list[str] = []
+        self._voice_insights: set[str] = set()
         self._usage_cache: tuple[int, Collection] | None = None
         keys_rng = random.Random(f"{self.options.seed}/credentials")
         self.main_key = (new_sid(keys_rng, "SK"), new_secret(keys_rng))
@@ -228,7 +235,7 @@ class Dataset:
         (what ``IncludeSubaccounts=false`` returns).
         """
         if stream not in self._collections:
-            raise KeyError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
+            raise KeyError(f"unknown stream {stream!r}; known: {', '.join((*STREAMS, *PRODUCT_STREAMS))}")
         with self.lock:
             if visible_only:
                 self.reveal_due()
@@ -270,6 +277,10 @@ class Dataset:
     def account(self, sid: str) -> dict[str, Any] | None:
         row = self._collections["accounts"][(self.main_account_sid, None)].get(sid)
         return None if row is None else row.record
+
+    def has_voice_insights(self, account_sid: str) -> bool:
+        """Whether the account has Voice Insights Advanced Features (without them, call summaries answer 403)."""
+        return account_sid in self._voice_insights
 
     def collection(
         self, stream: str, account_sid: str, parent: str | None = None, *, visible_only: bool = True
@@ -330,6 +341,9 @@ class Dataset:
                 )
             self._install(identity.sid, generator.generate(options, now, extra_keys=extra_keys))
             self._generators[identity.sid] = generator
+            self._install_products(index, generator, now)
+        for stream, rows in pricing_rows(main.sid).items():
+            self._write(stream, (main.sid, None), *rows)
         alert_rows = alerts(options.seed, main.sid, options.alerts, now, options.alert_history_days, main.created)
         self._collections["alerts"][(main.sid, None)] = Collection(alert_rows)
 
@@ -344,6 +358,15 @@ class Dataset:
                 grouped.setdefault(row.item.parent, []).append(row)
             for parent, group in grouped.items():
                 self._write(stream, (account_sid, parent), *group)
+
+    def _install_products(self, index: int, generator: AccountGenerator, now: int) -> AccountHistory:
+        products = self.options.products
+        voice_insights = index not in products.without_voice_insights
+        if voice_insights:
+            self._voice_insights.add(generator.account_sid)
+        history = ProductGenerator(generator).generate(products.scaled(index == 0), now, voice_insights=voice_insights)
+        self._install(generator.account_sid, history)
+        return history
 
     def _write(self, stream: str, scope: Scope, *rows: Row) -> None:
         """Add or replace rows; listed at once, or from ``_write_due`` on inside a lagged mutation."""
@@ -516,6 +539,16 @@ class Dataset:
         added = {"sms": (texts, texts), "mms": (mms, mms), "calls": (len(completed_calls), minutes)}
         self._add_usage_today(account_sid, now, added, changes)
 
+        products_rng = FastRandom(f"{self.options.seed}/mutation{self._mutations}/products/{account_sid}")
+        ProductMutation(
+            ProductGenerator(generator),
+            lambda stream, parent: self.collection(stream, account_sid, parent, visible_only=False) or Collection(),
+            lambda stream, parent, row: self._write(stream, (account_sid, parent), row),
+            now,
+            products_rng,
+            changes,
+        ).run(self.has_voice_insights(account_sid))
+
     def _add_usage_today(self, account_sid: str, now: int, added: dict[str, tuple[int, int]], changes: Changes) -> None:
         generator = self._generators[account_sid]
         usage = self.collection("usage_records", account_sid, visible_only=False) or Collection()
@@ -556,6 +589,8 @@ class Dataset:
         history = generator.generate(options, now)
         self._install(identity.sid, history)
         self._generators[identity.sid] = generator
+        for stream, rows in self._install_products(index, generator, now).rows.items():
+            history.add(stream, *rows)
         changes.new("accounts", identity.sid)
         for stream, rows in history.rows.items():
             if stream == "usage_records":

@@ -31,7 +31,8 @@ class TimeParam:
 
     ``sort_slack`` relates the field to the list's sort order, so the server can bisect instead of
     scanning: 0 when the field is the sort time itself, N when the field always lies within N
-    seconds after the sort time, None when unrelated.
+    seconds after the sort time, None when unrelated. ``strict`` is a bound the spec words "after"
+    or "before": the value itself (or its whole day, for a date-only value) is left out.
     """
 
     key: str
@@ -39,6 +40,7 @@ class TimeParam:
     op: Op
     day_only: bool = False
     sort_slack: int | None = None
+    strict: bool = False
 
 
 def comparisons(name: str, field: str, *, day_only: bool = False, sort_slack: int | None = 0) -> tuple[TimeParam, ...]:
@@ -79,7 +81,7 @@ def interval_of(param: TimeParam, raw: str, *, exclusive_upper: bool = False) ->
     first = day_start(value.epoch) if whole_day else value.epoch
     last = day_start(value.epoch) + SECONDS_PER_DAY - 1 if whole_day else value.epoch
     if param.op is Op.ON_OR_AFTER:
-        return Interval(first, None)
+        return Interval(last + 1 if param.strict else first, None)
     if param.op is Op.ON_OR_BEFORE:
-        return Interval(None, first - 1 if exclusive_upper else last)
+        return Interval(None, first - 1 if exclusive_upper or param.strict else last)
     return Interval(first, last)

@@ -18,3 +18,12 @@ MAX_PAGE_SIZE = 1000
 
 MAX_CALL_SECONDS = 4 * 3600
 """No generated call lasts longer, so an EndTime range bounds the StartTime range the server bisects."""
+
+MONITOR_EVENT_RETENTION_DAYS = 30
+"""Monitor keeps events (the audit log) this long without Editions; older StartDate values are refused like alerts'."""
+
+VOICE_INSIGHTS_RETENTION_DAYS = 30
+"""Voice Insights keeps call summaries this long; a StartTime/EndTime further back gets 400/17002."""
+
+VERIFY_MAX_PAGE_SIZE = 100
+"""Verify answers a PageSize above this with 400, whatever its OpenAPI spec's 1000 says."""

@@ -29,11 +29,11 @@ class Paging:
     token: str | None
 
 
-def parse_paging(query: dict[str, str]) -> Paging:
-    """Validate the paging parameters as Twilio does (400/20001 on bad values)."""
+def parse_paging(query: dict[str, str], max_page_size: int = MAX_PAGE_SIZE) -> Paging:
+    """Validate the paging parameters as Twilio does (400/20001 on bad values, a PageSize over the list's limit too)."""
     page_size = _integer(query, "PageSize", DEFAULT_PAGE_SIZE)
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise bad_request(f"PageSize must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+    if not 1 <= page_size <= max_page_size:
+        raise bad_request(f"PageSize must be between 1 and {max_page_size}, got {page_size}")
     page = _integer(query, "Page", 0)
     if page < 0:
         raise bad_request(f"Page must not be negative, got {page}")

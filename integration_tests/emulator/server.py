@@ -23,6 +23,7 @@ from .data import Dataset
 from .errors import ApiError, error_body
 from .faults import Fault, FaultInjector, Faults, html_error_page
 from .limits import ALERT_RESULT_LIMIT
+from .products import split_host
 
 CONTROL_PREFIX = "/_emulator/"
 CANNED_ERRORS = {
@@ -183,14 +184,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api(self, method: str, path: str, query_string: str) -> None:
         server = self.server
-        match = ACCOUNT_IN_PATH.match(path)
+        hostname, routed_path = split_host(path)
+        match = ACCOUNT_IN_PATH.match(routed_path)
         account_sid = match.group("account") if match else server.dataset.main_account_sid
         in_flight = server.stats.enter(account_sid)
         outcome, fault = "dropped", Fault.NONE.value
         try:
             outcome, fault = self._answer(method, path, query_string, in_flight)
         finally:
-            server.stats.leave(account_sid, endpoint_name(path), outcome, fault)
+            server.stats.leave(account_sid, endpoint_name(routed_path, hostname), outcome, fault)
 
     def _answer(self, method: str, path: str, query_string: str, in_flight: int) -> tuple[str, str]:
         """Answer one API request; return its outcome and fault label for the statistics."""
@@ -221,9 +223,11 @@ class _Handler(BaseHTTPRequestHandler):
             return "dropped", fault.value
         if fault is Fault.SLOW:
             server.pause(injector.faults.slow_seconds)
+        hostname, routed_path = split_host(path)  # faults above matched the path as sent, prefix included
         request = ApiRequest(
             method=method,
-            path=path,
+            path=routed_path,
+            hostname=hostname,
             query=parse_qsl(query_string, keep_blank_values=True),
             host=self.headers.get("Host") or "{}:{}".format(*server.server_address[:2]),
             authorization=self.headers.get("Authorization"),

@@ -40,9 +40,18 @@ def rfc2822(epoch: int, offset_minutes: int = 0) -> str:
     return f"{_day_prefix(day_number)} {hour:02d}:{minute:02d}:{second:02d} {_offset_suffix(offset_minutes)}"
 
 
+@functools.lru_cache(maxsize=8192)
+def _iso_day(day_number: int) -> str:
+    t = time.gmtime(day_number * SECONDS_PER_DAY)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+
+
 def iso_z(epoch: int) -> str:
-    """Format like Monitor v1: ``2015-07-30T20:00:00Z``."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    """Format like Monitor v1 and the other product hosts: ``2015-07-30T20:00:00Z``."""
+    day_number, seconds = divmod(epoch, SECONDS_PER_DAY)
+    hour, rest = divmod(seconds, 3600)
+    minute, second = divmod(rest, 60)
+    return f"{_iso_day(day_number)}T{hour:02d}:{minute:02d}:{second:02d}Z"
 
 
 def iso_utc_offset(epoch: int) -> str:
