@@ -135,6 +135,15 @@ def test_full_read_records_validate_against_the_discovered_schema(full_read, dis
             assert record.get(name) is None or ISO_DATE.match(record[name])
 
 
+@pytest.mark.parametrize("stream", ALL_STREAMS)
+def test_full_read_records_carry_only_fields_their_schema_declares(full_read, discovered, stream):
+    """A destination that follows the schema (PyAirbyte's DuckDB cache, for one) drops an undeclared field."""
+    schema = next(s for s in discovered.of_type("CATALOG")[0]["catalog"]["streams"] if s["name"] == stream)
+    declared = set(schema["json_schema"]["properties"])
+    sent = set().union(*(set(record) for record in full_read.records[stream]))
+    assert sent - declared == set()
+
+
 def test_full_read_never_emits_a_secret(full_read, emulator):
     output = full_read.stdout + full_read.stderr
     leaked = [secret for secret in secrets_of(emulator.dataset) if secret in output]

@@ -171,6 +171,23 @@ CONNECTOR_ADDED_FIELDS: dict[str, dict[str, dict[str, Any]]] = {
     "available_phone_numbers_toll_free": {"account_sid": _ACCOUNT_SID_ADDED},
 }
 
+
+def _subresource_uris(names: str) -> dict[str, Any]:
+    return {
+        "type": ["null", "object"],
+        "additionalProperties": True,
+        "description": f"URIs of the record's subresources ({names}), relative to https://api.twilio.com. Twilio "
+        "sends it though the spec's record lacks it.",
+    }
+
+
+# stream -> field -> property schema: fields Twilio sends that the spec's record does not declare (a destination that
+# follows the schema would drop them).
+SENT_BEYOND_THE_SPEC: dict[str, dict[str, dict[str, Any]]] = {
+    "incoming_phone_numbers": {"subresource_uris": _subresource_uris("assigned_add_ons")},
+    "queues": {"subresource_uris": _subresource_uris("members")},
+}
+
 _UNSUPPORTED_KEYWORDS = ("allOf", "anyOf", "oneOf", "not", "additionalProperties")
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z`\[(]|$)")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.")
@@ -211,7 +228,7 @@ def build_schema(stream: str, spec_dir: Path = DEFAULT_SPEC_DIR) -> dict[str, An
         if name in OMITTED_FIELDS.get(stream, {}):
             continue
         properties[name] = _top_level_property(stream, name, _resolve(spec, spec_property))
-    for name, added in CONNECTOR_ADDED_FIELDS.get(stream, {}).items():
+    for name, added in {**CONNECTOR_ADDED_FIELDS.get(stream, {}), **SENT_BEYOND_THE_SPEC.get(stream, {})}.items():
         properties.setdefault(name, copy.deepcopy(added))
 
     return {

@@ -423,6 +423,8 @@ class AccountGenerator:
                 "trunk_sid": None,
                 "type": rng.choice(("local", "local", "mobile", "tollfree")),
                 "uri": f"{self.base}/IncomingPhoneNumbers/{sid}.json",
+                # Sent by Twilio, though the spec's record lacks it.
+                "subresource_uris": {"assigned_add_ons": f"{self.base}/IncomingPhoneNumbers/{sid}/AssignedAddOns.json"},
                 "voice_application_sid": "",
                 "voice_caller_id_lookup": False,
                 "voice_fallback_method": "POST",
@@ -553,6 +555,7 @@ class AccountGenerator:
                 "max_size": 100,
                 "sid": sid,
                 "uri": f"{self.base}/Queues/{sid}.json",
+                "subresource_uris": {"members": f"{self.base}/Queues/{sid}/Members.json"},  # not in the spec's record
             }
             rows.append(Row(self._item(record), sid, created, {"date_created": created}))
         return rows
