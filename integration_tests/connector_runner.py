@@ -189,6 +189,10 @@ def expected_keys(dataset: Dataset, stream: str, now: datetime | None = None) ->
             continue
         if stream == "alerts" and _instant(record["date_generated"]) < now - timedelta(days=30):
             continue
+        if stream == "monitor_events" and _instant(record["event_date"]) < now - timedelta(days=30):
+            continue
+        if stream == "call_summaries" and not _summary_listed(dataset, item.account_sid, record, now):
+            continue
         if stream == "conference_participants" and not _conference_is_live(dataset, item.parent):
             continue
         if stream == "usage_records" and record["start_date"] < START_DATE[:10]:
@@ -213,6 +217,16 @@ def _message_reachable(record: Mapping[str, Any], now: datetime, retention_days:
     """Within the account's message retention (``DatasetOptions.message_retention_days``, 7 to 400 days)."""
     moment = _instant(record.get("date_sent")) or _instant(record["date_created"])
     return moment >= now - timedelta(days=retention_days)
+
+
+def _summary_listed(dataset: Dataset, account_sid: str | None, record: Mapping[str, Any], now: datetime) -> bool:
+    """Voice Insights lists complete summaries of the last 30 days, for accounts with its Advanced Features."""
+    return (
+        account_sid is not None
+        and dataset.has_voice_insights(account_sid)
+        and record["processing_state"] == "complete"
+        and _instant(record["start_time"]) >= now - timedelta(days=30)
+    )
 
 
 _LIVE = {"init", "in-progress"}

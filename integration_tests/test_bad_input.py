@@ -193,13 +193,13 @@ CASES: dict[str, Case] = {
     # --- the catalog --------------------------------------------------------------------------------------------
     "unknown stream": Case(
         "read",
-        ("names a stream 'user_conversations'", "refresh the source schema"),
+        ("names a stream 'short_codes'", "refresh the source schema"),
         catalog={
             "streams": [
                 {
                     **catalog_for(["queues"])["streams"][0],
                     "stream": {
-                        "name": "user_conversations",
+                        "name": "short_codes",
                         "json_schema": {},
                         "supported_sync_modes": ["full_refresh"],
                     },

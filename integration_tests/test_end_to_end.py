@@ -89,7 +89,7 @@ def test_check_with_standard_api_key_says_it_cannot_list_accounts(emulator, work
     assert "Standard API key" in status["message"] and "Main API key" in status["message"]
 
 
-def test_discover_lists_the_22_streams_with_their_keys(discovered):
+def test_discover_lists_the_43_streams_with_their_keys(discovered):
     streams = {s["name"]: s for s in discovered.of_type("CATALOG")[0]["catalog"]["streams"]}
     assert set(streams) == set(ALL_STREAMS)
     assert streams["conference_participants"]["source_defined_primary_key"] == [["conference_sid"], ["call_sid"]]

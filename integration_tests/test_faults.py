@@ -1,7 +1,7 @@
 """Twilio's bad days: every sync under injected faults emits exactly what the emulator holds, once.
 
 - A mix of fast faults (429 with and without Retry-After, 500, 503, dropped connections, truncated bodies,
-  HTML error pages, transient 401s) on full-refresh and incremental syncs of all 22 streams, as real
+  HTML error pages, transient 401s) on full-refresh and incremental syncs of all 43 streams, as real
   processes with real back-off: exact records, and the requests, retries and wall time they cost.
 - The same mix plus answers slower than the client's timeout, in-process (back-off not slept, timeout cut to
   one second), including an incremental sync after the data changed; each fault alone at a high rate.
@@ -116,7 +116,7 @@ def mixed_syncs(tmp_path_factory) -> dict[str, dict[str, Any]]:
             run = run_connector("read", emulator.url, workdir, config=config, catalog=catalog_for(ALL_STREAMS, mode))
             seconds = time.monotonic() - started
             stats = emulator.stats()
-        print(retry_report(f"subprocess {mode} sync of 22 streams under the mix", stats, seconds))
+        print(retry_report(f"subprocess {mode} sync of 43 streams under the mix", stats, seconds))
         return {"run": run, "dataset": dataset, "stats": stats, "config": config}
 
     with ThreadPoolExecutor(2) as pool:

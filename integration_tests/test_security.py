@@ -142,7 +142,10 @@ def test_given_rejected_credentials_when_checking_and_reading_then_no_line_holds
 # --- credentials only for Twilio's hosts ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("stream", "link"), [("messages", "next_page_uri"), ("alerts", "meta.next_page_url")])
+@pytest.mark.parametrize(
+    ("stream", "link"),
+    [("messages", "next_page_uri"), ("alerts", "meta.next_page_url"), ("conversations", "meta.next_page_url")],
+)
 def test_given_a_next_page_link_to_another_host_when_reading_then_it_is_refused_and_that_host_gets_no_request(
     dataset, tmp_path, monkeypatch, stream, link
 ):
@@ -173,10 +176,11 @@ def test_given_a_redirect_to_another_host_when_reading_then_the_credentials_do_n
     assert [request["authorization"] for request in other.requests if request["authorization"]] == []
 
 
-def test_given_production_when_configured_then_credentials_go_only_to_the_two_twilio_https_hosts(monkeypatch):
+def test_given_production_when_configured_then_credentials_go_only_to_twilios_https_hosts(monkeypatch):
     monkeypatch.delenv(EMULATOR_URL_ENV, raising=False)
     config = TwilioConfig.from_mapping({"account_sid": "AC" + "0" * 32, "auth_token": "t" * 32})
-    assert config.allowed_hosts == {"https://api.twilio.com", "https://monitor.twilio.com"}
+    products = ("conversations", "studio", "trunking", "verify", "messaging", "insights", "pricing")
+    assert config.allowed_hosts == {f"https://{name}.twilio.com" for name in ("api", "monitor", *products)}
     assert (config.api_base, config.monitor_base) == (API_BASE, MONITOR_BASE)
 
 

@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 
 from source_twilio.answers import account_in, describe
 from source_twilio.clock import TwilioClock
+from source_twilio.credentials import ACCOUNT_ATTRIBUTE
 from source_twilio.health import Outage
 from source_twilio.workers import raise_if_stopping
 
@@ -129,7 +130,7 @@ class AccountLimitedAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         raise_if_stopping()
         self._outage.check()
-        account = account_in(request.url) or self._default_account
+        account = getattr(request, ACCOUNT_ATTRIBUTE, None) or account_in(request.url) or self._default_account
         with self._limiter.slot(account) as ours, self._total:
             raise_if_stopping()  # the wait for a slot can be long
             try:

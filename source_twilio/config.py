@@ -15,10 +15,12 @@ from urllib.parse import urlsplit
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_twilio.definitions import Host
 from source_twilio.timeutil import parse_iso_datetime
 
 API_BASE = "https://api.twilio.com"
 MONITOR_BASE = "https://monitor.twilio.com"
+PRODUCT_HOSTNAMES = tuple(host.hostname for host in Host if host not in (Host.API, Host.MONITOR))
 
 # Test-only: points both Twilio hosts at a local emulator. Never offered in the spec or the UI.
 EMULATOR_URL_ENV = "SOURCE_TWILIO_EMULATOR_URL"
@@ -82,9 +84,18 @@ class TwilioConfig:
         )
 
     @property
+    def emulated(self) -> bool:
+        return self.api_base != API_BASE
+
+    def base_for(self, hostname: str) -> str:
+        """Where a Twilio host's paths are: ``https://{hostname}``, or the emulator's stand-in for it."""
+        return f"{self.api_base}/h/{hostname}" if self.emulated else f"https://{hostname}"
+
+    @property
     def allowed_hosts(self) -> frozenset[str]:
         """The scheme://host[:port] origins credentials may be sent to."""
-        return frozenset(_origin(base) for base in (self.api_base, self.monitor_base))
+        bases = (self.api_base, self.monitor_base, *(self.base_for(name) for name in PRODUCT_HOSTNAMES))
+        return frozenset(_origin(base) for base in bases)
 
 
 def _account_sid(value: Any) -> str:
@@ -251,6 +262,6 @@ _ANNOUNCED: set[str] = set()
 
 def announce_emulator(config: TwilioConfig) -> None:
     """Says once per process that the sync reads from the emulator (the test-only variable), not Twilio."""
-    if config.api_base != "https://api.twilio.com" and config.api_base not in _ANNOUNCED:
+    if config.emulated and config.api_base not in _ANNOUNCED:
         _ANNOUNCED.add(config.api_base)
         logging.getLogger("airbyte").warning(f"{EMULATOR_URL_ENV} is set: reading from {config.api_base}, not Twilio.")

@@ -17,6 +17,7 @@ from source_twilio.accounts import AccountDirectory
 from source_twilio.clock import TwilioClock
 from source_twilio.concurrency import AccountLimitedAdapter, AccountLimiter
 from source_twilio.config import TwilioConfig
+from source_twilio.credentials import AccountCredentials
 from source_twilio.definitions import Host, StreamDefinition
 from source_twilio.emission import SETTLE
 from source_twilio.health import Outage
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("airbyte")
 
-HOST_PATHS = {Host.API: "/2010-04-01/", Host.MONITOR: "/v1/"}
+API_PATH, MONITOR_PATH = "/2010-04-01/", "/v1/"
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,13 @@ class SyncFrame:
 @dataclass
 class SyncContext:
     config: TwilioConfig
-    authenticator: requests.auth.AuthBase
+    authenticator: AccountCredentials
     accounts: AccountDirectory = field(init=False)
     clock: TwilioClock = field(default_factory=TwilioClock)
     outage: Outage = field(default_factory=Outage)
     shared: SharedLists = field(default_factory=SharedLists)
     record_lines: bool = False  # streams read by the CDK hand their records over as ``output.RecordLines``
+    _warned: set[str] = field(default_factory=set, init=False)
     _frame: SyncFrame | None = field(default=None, init=False)
     _frame_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -93,8 +95,18 @@ class SyncContext:
             return self._frame
 
     def base_url(self, host: Host) -> str:
-        base = self.config.monitor_base if host is Host.MONITOR else self.config.api_base
-        return base + HOST_PATHS[host]
+        if host is Host.API:
+            return self.config.api_base + API_PATH
+        if host is Host.MONITOR:
+            return self.config.monitor_base + MONITOR_PATH
+        return self.config.base_for(host.hostname) + "/"
+
+    def warn_once(self, message: str) -> None:
+        with self._frame_lock:
+            if message in self._warned:
+                return
+            self._warned.add(message)
+        logger.warning(message)
 
     def new_stream(self, definition: StreamDefinition) -> TwilioStream:
         from source_twilio.streams import TwilioStream

@@ -16,11 +16,32 @@ from typing import Any
 from source_twilio.windows import Granularity, Sweep, TimeFilter
 
 API_DOCS = "https://www.twilio.com/docs"
+ACCOUNT_TOKEN = "auth_token"  # an account's Auth Token in the list of accounts: never emitted, used for its own data
 
 
 class Host(str, Enum):
-    API = "api"  # https://api.twilio.com/2010-04-01/
-    MONITOR = "monitor"  # https://monitor.twilio.com/v1/
+    """A Twilio host, ``https://{value}.twilio.com``. The 2010 API and Monitor paths start after their version
+    (``/2010-04-01/``, ``/v1/``); the product hosts' paths carry theirs (``v2/Flows``)."""
+
+    API = "api"
+    MONITOR = "monitor"
+    CONVERSATIONS = "conversations"
+    STUDIO = "studio"
+    TRUNKING = "trunking"
+    VERIFY = "verify"
+    MESSAGING = "messaging"
+    INSIGHTS = "insights"
+    PRICING = "pricing"
+
+    @property
+    def hostname(self) -> str:
+        return f"{self.value}.twilio.com"
+
+    @property
+    def answers_for_the_caller(self) -> bool:
+        """Its data is the authenticating account's own: a subaccount's is read with the subaccount's credentials
+        (Twilio: main-account credentials reach "v2010 API resources for any of your subaccounts", no others)."""
+        return self not in (Host.API, Host.PRICING)
 
 
 class Scope(str, Enum):
@@ -70,12 +91,21 @@ class StreamDefinition:
     time_filter: TimeFilter | None = None
     cursor_field: str | None = None  # the field whose latest value marks a record's newest version
     partitions: tuple[dict[str, str], ...] = ({},)  # query parameters read as separate lists (conference Status)
+    per_parent: ChildOf | None = None  # one list per record of another stream, each with its own cursor (a flow's)
     params: dict[str, str] = field(default_factory=dict)  # fixed query parameters
     paged: bool = True  # False: Twilio returns one page without paging keys
     ignore_404: bool = False  # a 404 means "no data" here
     add_account_sid: bool = False  # the wire record lacks account_sid; the connector adds it
     change_fields: tuple[str, ...] = ()  # no date_updated: a record changed if these values did
     drop_fields: frozenset[str] = frozenset()  # never emitted (secrets)
+    page_size: int = 1000  # what Twilio allows at most (Conversations 100, its users and roles 50)
+    single: bool = False  # the answer is the one record, not a list (an account's balance)
+    feature: str | None = None  # a 403 means the account lacks this feature: a warning, not a failure
+
+    @property
+    def own_credentials(self) -> bool:
+        """Read for each account with that account's credentials (see ``Host.answers_for_the_caller``)."""
+        return self.host.answers_for_the_caller and self.scope is not Scope.ROOT
 
     @property
     def incremental(self) -> bool:
@@ -104,6 +134,8 @@ CALLS_NOT_DIALED = Sweep(
     lists=({"Status": "queued"}, {"Status": "ringing"}, {"Status": "canceled"}),
 )
 ALERT_RETENTION = timedelta(days=30)
+EVENT_RETENTION = timedelta(days=30)  # Monitor events (13 months with Editions: 30 is the harsher reading)
+CALL_SUMMARY_RETENTION = timedelta(days=30)  # Voice Insights
 LIVE_CONFERENCES = ({"Status": "init"}, {"Status": "in-progress"})
 ALL_CONFERENCES = (*LIVE_CONFERENCES, {"Status": "completed"})
 
@@ -135,7 +167,7 @@ STREAMS: tuple[StreamDefinition, ...] = (
         primary_key=["sid"],
         docs=f"{API_DOCS}/iam/api/account",
         scope=Scope.ROOT,
-        drop_fields=frozenset({"auth_token"}),
+        drop_fields=frozenset({ACCOUNT_TOKEN}),
     ),
     StreamDefinition(
         name="addresses",
@@ -321,5 +353,238 @@ STREAMS: tuple[StreamDefinition, ...] = (
         cursor_field="date_updated",
     ),
 )
+
+CORE_STREAMS = STREAMS  # Airbyte's 22 core streams: what ``make bench`` compares with Airbyte's connector
+
+
+def _product(name: str, host: Host, path: str, list_key: str, docs: str, **more: Any) -> StreamDefinition:
+    """A list on a product host: ``meta`` envelope, absolute next-page links, read for each account with its own
+    credentials (pricing, the same for all, once)."""
+    return StreamDefinition(name=name, path=path, list_key=list_key, docs=f"{API_DOCS}/{docs}", host=host, **more)
+
+
+def _child(parent: str, **path_fields: str) -> ChildOf:
+    """The account is not in a product host's path: it is who authenticates (see ``credentials``)."""
+    return ChildOf(parent=parent, path_fields=path_fields)
+
+
+SID = ["sid"]
+CONVERSATIONS_DOCS = "conversations/api"
+PRODUCT_STREAMS: tuple[StreamDefinition, ...] = (
+    _product(
+        "conversations",
+        Host.CONVERSATIONS,
+        "v1/Conversations",
+        "conversations",
+        f"{CONVERSATIONS_DOCS}/conversation-resource",
+        primary_key=SID,
+        page_size=100,
+    ),
+    _product(
+        "conversation_messages",
+        Host.CONVERSATIONS,
+        "v1/Conversations/{conversation_sid}/Messages",
+        "messages",
+        f"{CONVERSATIONS_DOCS}/conversation-message-resource",
+        primary_key=SID,
+        page_size=100,
+        scope=Scope.CHILD,
+        child_of=_child("conversations", conversation_sid="sid"),
+        ignore_404=True,
+    ),
+    _product(
+        "conversation_participants",
+        Host.CONVERSATIONS,
+        "v1/Conversations/{conversation_sid}/Participants",
+        "participants",
+        f"{CONVERSATIONS_DOCS}/conversation-participant-resource",
+        primary_key=SID,
+        page_size=100,
+        scope=Scope.CHILD,
+        child_of=_child("conversations", conversation_sid="sid"),
+        ignore_404=True,
+    ),
+    _product(
+        "users",
+        Host.CONVERSATIONS,
+        "v1/Users",
+        "users",
+        f"{CONVERSATIONS_DOCS}/user-resource",
+        primary_key=SID,
+        page_size=50,
+    ),
+    _product(
+        "user_conversations",
+        Host.CONVERSATIONS,
+        "v1/Users/{user_sid}/Conversations",
+        "conversations",
+        f"{CONVERSATIONS_DOCS}/user-conversation-resource",
+        primary_key=["user_sid", "conversation_sid"],
+        page_size=50,
+        scope=Scope.CHILD,
+        child_of=_child("users", user_sid="sid"),
+        ignore_404=True,
+    ),
+    _product(
+        "services",
+        Host.CONVERSATIONS,
+        "v1/Services",
+        "services",
+        f"{CONVERSATIONS_DOCS}/service-resource",
+        primary_key=SID,
+        page_size=100,
+    ),
+    _product(
+        "roles",
+        Host.CONVERSATIONS,
+        "v1/Roles",
+        "roles",
+        f"{CONVERSATIONS_DOCS}/role-resource",
+        primary_key=SID,
+        page_size=50,
+    ),
+    _product("flows", Host.STUDIO, "v2/Flows", "flows", "studio/rest-api/v2/flow", primary_key=SID),
+    _product(
+        "executions",
+        Host.STUDIO,
+        "v2/Flows/{flow_sid}/Executions",
+        "executions",
+        "studio/rest-api/v2/execution",
+        primary_key=SID,
+        # One list per flow, filtered by creation: "on or after" DateCreatedFrom, "before" DateCreatedTo.
+        per_parent=ChildOf(parent="flows", path_fields={"flow_sid": "sid"}),
+        time_filter=TimeFilter(
+            "date_created", "DateCreatedFrom", "DateCreatedTo", Granularity.SECOND, timedelta(days=30)
+        ),
+        cursor_field="date_updated",
+        ignore_404=True,
+    ),
+    _product(
+        "step",
+        Host.STUDIO,
+        "v2/Flows/{flow_sid}/Executions/{execution_sid}/Steps",
+        "steps",
+        "studio/rest-api/v2/step",
+        primary_key=SID,
+        scope=Scope.CHILD,
+        child_of=_child("executions", flow_sid="flow_sid", execution_sid="sid"),
+        ignore_404=True,
+    ),
+    _product("trunks", Host.TRUNKING, "v1/Trunks", "trunks", "sip-trunking/api/trunk-resource", primary_key=SID),
+    _product(
+        "verify_services",
+        Host.VERIFY,
+        "v2/Services",
+        "services",
+        "verify/api/service",
+        primary_key=SID,
+        page_size=100,
+    ),
+    _product(
+        "verify_attempts",
+        Host.VERIFY,
+        "v2/Attempts",
+        "attempts",
+        "verify/api/list-verification-attempts",
+        primary_key=SID,
+        page_size=100,
+        cursor_field="date_updated",
+        time_filter=TimeFilter(
+            "date_created",
+            "DateCreatedAfter",
+            "DateCreatedBefore",
+            Granularity.SECOND,
+            timedelta(days=7),
+            lower_exclusive=True,
+        ),
+    ),
+    _product(
+        "messaging_services",
+        Host.MESSAGING,
+        "v1/Services",
+        "services",
+        "messaging/api/service-resource",
+        primary_key=SID,
+    ),
+    _product(
+        "messaging_service_phone_numbers",
+        Host.MESSAGING,
+        "v1/Services/{service_sid}/PhoneNumbers",
+        "phone_numbers",
+        "messaging/api/phonenumber-resource",
+        primary_key=SID,
+        scope=Scope.CHILD,
+        child_of=_child("messaging_services", service_sid="sid"),
+        ignore_404=True,
+    ),
+    _product(
+        "call_summaries",
+        Host.INSIGHTS,
+        "v1/Voice/Summaries",
+        "call_summaries",
+        "voice/voice-insights/api/call/call-summaries-resource",
+        primary_key=["call_sid"],
+        cursor_field="start_time",
+        change_fields=("processing_state", "call_state", "duration", "end_time"),
+        time_filter=TimeFilter(
+            "start_time",
+            "StartTime",
+            "EndTime",
+            Granularity.SECOND,
+            timedelta(days=1),
+            retention=CALL_SUMMARY_RETENTION,
+        ),
+        feature="Voice Insights Advanced Features",
+    ),
+    _product(
+        "monitor_events",
+        Host.MONITOR,
+        "Events",
+        "events",
+        "usage/monitor-events",
+        primary_key=SID,
+        cursor_field="event_date",
+        time_filter=TimeFilter(
+            "event_date", "StartDate", "EndDate", Granularity.SECOND, timedelta(days=7), retention=EVENT_RETENTION
+        ),
+    ),
+    StreamDefinition(
+        name="balance",
+        path="Accounts/{account_sid}/Balance.json",
+        list_key="balance",
+        primary_key=["account_sid"],
+        docs=f"{API_DOCS}/usage/api/balance",
+        paged=False,
+        single=True,
+    ),
+    _product(
+        "voice_pricing_countries",
+        Host.PRICING,
+        "v2/Voice/Countries",
+        "countries",
+        "voice/pricing",
+        primary_key=["iso_country"],
+        scope=Scope.ROOT,
+    ),
+    _product(
+        "messaging_pricing_countries",
+        Host.PRICING,
+        "v1/Messaging/Countries",
+        "countries",
+        "sms/api/pricing",
+        primary_key=["iso_country"],
+        scope=Scope.ROOT,
+    ),
+    _product(
+        "phone_number_pricing_countries",
+        Host.PRICING,
+        "v1/PhoneNumbers/Countries",
+        "countries",
+        "phone-numbers/pricing",
+        primary_key=["iso_country"],
+        scope=Scope.ROOT,
+    ),
+)
+STREAMS = (*CORE_STREAMS, *PRODUCT_STREAMS)
 
 BY_NAME: dict[str, StreamDefinition] = {definition.name: definition for definition in STREAMS}

@@ -46,9 +46,13 @@ MAX_BACKOFF_SECONDS = 60.0
 class TwilioErrorHandler(ErrorHandler):
     """Maps Twilio's answers to retry / ignore / fail, with messages that name the stream and Twilio's code."""
 
-    def __init__(self, stream_name: str, ignore_404: bool, logger: logging.Logger) -> None:
+    def __init__(
+        self, stream_name: str, ignore_404: bool, logger: logging.Logger, *, feature: str | None = None
+    ) -> None:
+        """``feature``: a 403 means the account lacks it, and no retry will change that."""
         self._stream_name = stream_name
         self._ignore_404 = ignore_404
+        self._feature = feature
         self._logger = logger
         self._auth_attempts: dict[str, int] = {}  # URL -> refusals in a row
 
@@ -92,6 +96,10 @@ class TwilioErrorHandler(ErrorHandler):
             )
         if status >= 500 or status == 408:
             return self._retry(describe(response))
+        if status == 403 and self._feature:
+            return ErrorResolution(
+                ResponseAction.IGNORE, FailureType.config_error, f"{self._stream_name}: {describe(response)}"
+            )
         if status in (401, 403):
             attempts = self._auth_attempts.get(url, 0) + 1
             self._auth_attempts[url] = attempts

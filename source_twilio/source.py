@@ -19,13 +19,13 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
-from airbyte_cdk.sources.streams.http.requests_native_auth import BasicHttpAuthenticator
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.accounts import AccountDirectory
-from source_twilio.checking import get_retrying, json_object, masked_credentials, probe
+from source_twilio.checking import get_retrying, json_object, probe
 from source_twilio.config import TwilioConfig, announce_emulator
 from source_twilio.context import SyncContext
+from source_twilio.credentials import AccountCredentials
 from source_twilio.definitions import BY_NAME, STREAMS
 from source_twilio.sharing import SharedLists, parents_first
 
@@ -125,8 +125,8 @@ def parse_config(config: Mapping[str, Any]) -> TwilioConfig:
     return twilio_config
 
 
-def authenticator(config: TwilioConfig) -> BasicHttpAuthenticator:
-    return BasicHttpAuthenticator(*masked_credentials(config))
+def authenticator(config: TwilioConfig) -> AccountCredentials:
+    return AccountCredentials(config.username, config.password, config.account_sid)
 
 
 def sync_context(config: TwilioConfig, selected: list[str] | None = None, record_lines: bool = False) -> SyncContext:

@@ -28,8 +28,11 @@ VERSION_BYTES = 6
 
 
 def partition_key(partition: Mapping[str, Any]) -> str:
+    """``AC...``, then each query parameter and parent field of the partition: ``AC.../Status=completed``,
+    ``AC.../flow_sid=FW...``."""
     params = partition.get("params") or {}
-    suffix = "".join(f"/{name}={value}" for name, value in sorted(params.items()))
+    parents = {name: value for name, value in partition.items() if name not in ("account_sid", "params")}
+    suffix = "".join(f"/{name}={value}" for name, value in sorted({**params, **parents}.items()))
     return f"{partition.get('account_sid', '')}{suffix}"
 
 

@@ -30,7 +30,8 @@ from source_twilio.answers import ErrorKind, TwilioApiError, body_size, json_bod
 from source_twilio.checking import credentials_message
 from source_twilio.context import SyncContext
 from source_twilio.conversion import RecordConverter, to_datetime
-from source_twilio.definitions import BY_NAME, Scope, StreamDefinition
+from source_twilio.credentials import ACCOUNT_HEADER
+from source_twilio.definitions import ACCOUNT_TOKEN, BY_NAME, Scope, StreamDefinition
 from source_twilio.emission import SliceRules
 from source_twilio.errors import TwilioBackoffStrategy, TwilioErrorHandler
 from source_twilio.output import RecordLines, pack_records
@@ -51,7 +52,7 @@ from source_twilio.state import StreamState
 from source_twilio.windows import ONE_SECOND, Window
 from source_twilio.workers import SyncInterrupted, ordered_map
 
-PAGE_SIZE = 1000
+PAGE_SIZE = 1000  # at most: a list may allow fewer (``StreamDefinition.page_size``)
 READ_AHEAD_SLICES = 16  # each holds about a page (1000 records) in memory; children have their own pool
 REQUEST_TIMEOUT = (15, 120)  # seconds to connect, seconds between bytes of the answer
 
@@ -78,6 +79,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self._unsaved_bytes = 0.0  # records emitted since the last STATE message
         self._bytes_per_record = 1000.0  # of the pages read last: what an emitted record is estimated to cost
         self._lines = False  # records handed over as ``RecordLines``: only in ``read``, when the sync asks for them
+        self._unavailable: set[str] = set()  # accounts that lack the stream's ``feature``
         super().__init__(authenticator=context.authenticator)
         # Every stream sends through the sync's one session, whose adapter enforces the per-account limit.
         self._http_client = HttpClient(
@@ -162,7 +164,9 @@ class TwilioStream(HttpStream, CheckpointMixin):
     # --- errors ---------------------------------------------------------------------------------------
 
     def get_error_handler(self) -> TwilioErrorHandler:
-        return TwilioErrorHandler(self.definition.name, self.definition.ignore_404, self.logger)
+        return TwilioErrorHandler(
+            self.definition.name, self.definition.ignore_404, self.logger, feature=self.definition.feature
+        )
 
     def get_backoff_strategy(self) -> TwilioBackoffStrategy:
         return TwilioBackoffStrategy()
@@ -238,10 +242,35 @@ class TwilioStream(HttpStream, CheckpointMixin):
         else:
             account_sids = self.context.accounts.readable()
         wanted = self.definition.child_of.parent_partitions if self.definition.child_of else None
-        for account_sid in account_sids:
-            for params in slicing.partitions:
-                if wanted is None or params in wanted:
-                    yield {"account_sid": account_sid, **({"params": params} if params else {})}
+        partitions = (
+            {"account_sid": account_sid, **({"params": params} if params else {})}
+            for account_sid in account_sids
+            for params in slicing.partitions
+            if wanted is None or params in wanted
+        )
+        if slicing.per_parent is None:
+            yield from partitions
+            return
+        ahead = self.context.config.num_workers
+        for partitions_of_parents in ordered_map(self.context.child_pool, self._parents_of, partitions, ahead):
+            yield from partitions_of_parents
+
+    def _parents_of(self, partition: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """A partition for each record of the list a ``per_parent`` stream is read for (an account's flows)."""
+        per_parent = self.slicing.per_parent
+        assert per_parent is not None
+        lister = self.context.new_stream(BY_NAME[per_parent.parent])
+        try:
+            records = list(lister._pages(partition, {}))
+        except TwilioApiError as error:
+            if error.kind is not ErrorKind.REFUSED:
+                raise
+            try:
+                self._refused(partition["account_sid"], str(error))
+            except SkipList:
+                return []
+        fields = per_parent.path_fields.items()
+        return [{**partition, **{name: record.get(field) for name, field in fields}} for record in records]
 
     def _plan(self, partition: Mapping[str, Any]) -> Iterator[SlicePlan | object]:
         """A partition's slices; after a probe, ``NOT_YET`` until it answers, then its windows if it did not cover
@@ -288,10 +317,21 @@ class TwilioStream(HttpStream, CheckpointMixin):
         )
 
     def _gate(self, plan: SlicePlan) -> None:
-        """Raises ``SkipList`` for a slice of an account found suspended or closed during the sync."""
+        """Raises ``SkipList`` for a slice of an account found suspended or closed during the sync, or of a
+        subaccount whose own credentials this stream needs and Twilio did not list."""
         skipped = self.context.accounts.skipped(plan.account_sid) if plan.account_sid else None
         if skipped is not None:
             raise SkipList(skipped.reason)
+        if plan.account_sid in self._unavailable:
+            raise SkipList(f"no {self.definition.feature}")
+        if (
+            self.definition.own_credentials
+            and plan.account_sid
+            and not self.context.authenticator.knows(plan.account_sid)
+        ):
+            reason = "Twilio's list of accounts gave no Auth Token for it, which this list needs"
+            self.context.warn_once(f"{self.name} of subaccount {plan.account_sid} is not read: {reason}.")
+            raise SkipList(reason)
 
     def _refused(self, account_sid: str, detail: str) -> NoReturn:
         verdict = self.context.accounts.refused(account_sid, detail)
@@ -342,8 +382,16 @@ class TwilioStream(HttpStream, CheckpointMixin):
             yield SliceDone(frozenset(), read=False)
             return
         except TwilioApiError as error:
+            account_sid = error.account_sid or plan.account_sid or self.context.config.account_sid
+            if error.status == 403 and self.definition.feature:
+                self.context.warn_once(
+                    f"{self.name} of account {account_sid} is not read: Twilio refuses it ({error}); the account "
+                    f"may not have {self.definition.feature} enabled."
+                )
+                self._unavailable.add(account_sid)  # its later slices are not asked for
+                raise SkipList(f"no {self.definition.feature}") from None
             if error.kind is ErrorKind.REFUSED:
-                self._refused(error.account_sid or plan.account_sid or self.context.config.account_sid, str(error))
+                self._refused(account_sid, str(error))
             raise ListFailed(f"{error}", FailureType.system_error) from error
         finally:
             if probe is not None:
@@ -455,6 +503,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
             "GET",
             self.url_base + self.definition.path.format_map(partition),
             request_kwargs=self.request_kwargs(),
+            headers=dict(self.request_headers(stream_slice=StreamSlice(partition=partition, cursor_slice={}))),
             params=params,
         )
         if response.status_code == 200:
@@ -481,6 +530,12 @@ class TwilioStream(HttpStream, CheckpointMixin):
             return next_page_token[NEXT_URL]
         return self.definition.path.format_map(stream_slice.partition if stream_slice else {})
 
+    def request_headers(
+        self, stream_state: Any = None, stream_slice: Any = None, next_page_token: Any = None
+    ) -> Mapping[str, Any]:
+        account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
+        return {ACCOUNT_HEADER: account_sid} if self.definition.own_credentials and account_sid else {}
+
     def request_params(
         self, stream_state: Any = None, stream_slice: Any = None, next_page_token: Any = None
     ) -> MutableMapping[str, Any]:
@@ -488,7 +543,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
             return {}  # the next-page link carries every filter already
         params: dict[str, Any] = {}
         if self.definition.paged:
-            params["PageSize"] = PAGE_SIZE
+            params["PageSize"] = min(self.definition.page_size, PAGE_SIZE)
         params.update(self.definition.params)
         if stream_slice:
             params.update(stream_slice.partition.get("params", {}))
@@ -512,7 +567,10 @@ class TwilioStream(HttpStream, CheckpointMixin):
             raise TwilioApiError(response)
         if response.status_code != 200:
             return  # an ignored 404: no data here
-        records = records_of(json_body(response), self.definition.list_key)
+        body = json_body(response)
+        records = (
+            [body] if self.definition.single and isinstance(body, dict) else records_of(body, self.definition.list_key)
+        )
         if records:
             self._bytes_per_record = body_size(response) / len(records)
         if records is None:
@@ -542,6 +600,8 @@ class TwilioStream(HttpStream, CheckpointMixin):
             for name in secret_fields:  # dropped below; masked too, should anything log the page
                 if record.get(name):
                     add_to_secrets(str(record[name]))
+            if ACCOUNT_TOKEN in secret_fields and record.get(ACCOUNT_TOKEN) and record.get("sid"):
+                self.context.authenticator.learn(record["sid"], str(record[ACCOUNT_TOKEN]))
             yield convert(record)
 
     def _reaches_past(self, records: list[Record], reach: str) -> bool:

@@ -56,6 +56,7 @@ class TimeFilter:
     window: timedelta  # size of one window: a checkpoint after each
     retention: timedelta | None = None  # how far back Twilio serves this list at all (at most; accounts may keep less)
     sweep: Sweep | None = None  # the field can be null: how those records are found
+    lower_exclusive: bool = False  # the lower bound is "after", not "on or after" (Verify): asked a second earlier
 
     @property
     def whole_days(self) -> bool:
@@ -64,7 +65,8 @@ class TimeFilter:
     def params(self, window: Window) -> dict[str, str]:
         """Query parameters asking for every record of the window, and one unit beyond its end."""
         if self.granularity is Granularity.SECOND:
-            return {self.lower: format_datetime(window.start), self.upper: format_datetime(window.end)}
+            start = window.start - ONE_SECOND if self.lower_exclusive else window.start
+            return {self.lower: format_datetime(start), self.upper: format_datetime(window.end)}
         last_day = (window.end - ONE_SECOND).date()
         return {self.lower: format_date(window.start.date()), self.upper: format_date(last_day + ONE_DAY)}
 

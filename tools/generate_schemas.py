@@ -1,4 +1,4 @@
-"""Generate the JSON schemas of the 22 streams from Twilio's OpenAPI specs.
+"""Generate the JSON schemas of the streams from Twilio's OpenAPI specs.
 
     python tools/generate_schemas.py            # rewrite source_twilio/schemas/<stream>.json
     python tools/generate_schemas.py --check    # exit 1 and show the differences if a file is stale
@@ -33,6 +33,14 @@ DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[1] / "vendor" / "twilio-oai"
 JSON_SCHEMA_DRAFT_7 = "http://json-schema.org/draft-07/schema#"
 API_V2010 = "twilio_api_v2010.json"
 MONITOR_V1 = "twilio_monitor_v1.json"
+CONVERSATIONS_V1 = "twilio_conversations_v1.json"
+STUDIO_V2 = "twilio_studio_v2.json"
+TRUNKING_V1 = "twilio_trunking_v1.json"
+VERIFY_V2 = "twilio_verify_v2.json"
+MESSAGING_V1 = "twilio_messaging_v1.json"
+INSIGHTS_V1 = "twilio_insights_v1.json"
+PRICING_V1 = "twilio_pricing_v1.json"
+PRICING_V2 = "twilio_pricing_v2.json"
 _AVAILABLE_NUMBER = "api.v2010.account.available_phone_number_country.available_phone_number"
 
 # stream -> (spec file, record schema in components.schemas). Each component is the `items` of the
@@ -60,6 +68,27 @@ STREAM_COMPONENTS: dict[str, tuple[str, str]] = {
     "usage_records": (API_V2010, "api.v2010.account.usage.usage_record.usage_record_daily"),
     "usage_triggers": (API_V2010, "api.v2010.account.usage.usage_trigger"),
     "alerts": (MONITOR_V1, "monitor.v1.alert"),
+    "conversations": (CONVERSATIONS_V1, "conversations.v1.conversation"),
+    "conversation_messages": (CONVERSATIONS_V1, "conversations.v1.conversation.conversation_message"),
+    "conversation_participants": (CONVERSATIONS_V1, "conversations.v1.conversation.conversation_participant"),
+    "users": (CONVERSATIONS_V1, "conversations.v1.user"),
+    "user_conversations": (CONVERSATIONS_V1, "conversations.v1.user.user_conversation"),
+    "services": (CONVERSATIONS_V1, "conversations.v1.service"),
+    "roles": (CONVERSATIONS_V1, "conversations.v1.role"),
+    "flows": (STUDIO_V2, "studio.v2.flow"),
+    "executions": (STUDIO_V2, "studio.v2.flow.execution"),
+    "step": (STUDIO_V2, "studio.v2.flow.execution.execution_step"),
+    "trunks": (TRUNKING_V1, "trunking.v1.trunk"),
+    "verify_services": (VERIFY_V2, "verify.v2.service"),
+    "verify_attempts": (VERIFY_V2, "verify.v2.verification_attempt"),
+    "messaging_services": (MESSAGING_V1, "messaging.v1.service"),
+    "messaging_service_phone_numbers": (MESSAGING_V1, "messaging.v1.service.phone_number"),
+    "call_summaries": (INSIGHTS_V1, "insights.v1.call_summaries"),
+    "monitor_events": (MONITOR_V1, "monitor.v1.event"),
+    "balance": (API_V2010, "api.v2010.account.balance"),
+    "voice_pricing_countries": (PRICING_V2, "pricing.v2.voice.voice_country"),
+    "messaging_pricing_countries": (PRICING_V1, "pricing.v1.messaging.messaging_country"),
+    "phone_number_pricing_countries": (PRICING_V1, "pricing.v1.phone_number.phone_number_country"),
 }
 
 # --- Type decisions -------------------------------------------------------------------------------
@@ -106,6 +135,7 @@ WIRE_TYPE_DECISIONS: dict[str, dict[str, tuple[str, str]]] = {
         "current_value": ("number", 'current count, usage or price sent as a string ("0")'),
         "trigger_value": ("number", 'threshold sent as a string ("50"); the spec: "a positive, numeric value"'),
     },
+    "balance": {"balance": ("number", 'the account balance as a decimal string ("0.10")')},
     "available_phone_numbers_local": _AVAILABLE_NUMBER_COORDINATES,
     "available_phone_numbers_mobile": _AVAILABLE_NUMBER_COORDINATES,
     "available_phone_numbers_toll_free": _AVAILABLE_NUMBER_COORDINATES,
@@ -151,6 +181,49 @@ UNTYPED_FIELD_DECISIONS: dict[str, dict[str, tuple[str, str]]] = {
     "recordings": {
         "encryption_details": ("object", "the spec example holds encryption_public_key_sid, encryption_cek and iv"),
     },
+    "conversations": {
+        "timers": ("object", "the spec: the timers' ISO 8601 date_inactive and date_closed"),
+        "bindings": ("object", "Twilio's SDKs read it as a JSON object"),
+    },
+    "conversation_messages": {
+        "delivery": ("object", "the spec: a summary of delivery statuses (total, sent, delivered, read, ...)"),
+    },
+    "conversation_participants": {
+        "messaging_binding": ("object", "the spec: type, address and proxy_address of a non-chat participant"),
+    },
+    "user_conversations": {
+        "timers": ("object", "the spec: the conversation's timers (date_inactive, date_closed)"),
+    },
+    "flows": {"definition": ("object", "the flow's JSON definition (description, states, ...)")},
+    "executions": {"context": ("object", "the execution's JSON context")},
+    "step": {"context": ("object", "the step's JSON context")},
+    "trunks": {"recording": ("object", 'the spec example is {"mode": "do-not-record", "trim": "do-not-trim"}')},
+    "verify_services": {
+        "push": ("object", "the spec: the service's push configuration"),
+        "totp": ("object", "the spec: the service's TOTP configuration"),
+        "whatsapp": ("object", "the spec: the service's WhatsApp configuration"),
+        "passkeys": ("object", "the spec: the service's passkeys configuration"),
+    },
+    "verify_attempts": {
+        "price": ("object", 'the spec example is {"value": "0.05", "currency": "usd"}'),
+        "channel_data": ("object", "the spec: the channel's details (to, carrier, ...)"),
+    },
+    "call_summaries": {
+        name: ("object", "a JSON object of the summary (the spec's examples)")
+        for name in (
+            "from",
+            "to",
+            "carrier_edge",
+            "client_edge",
+            "sdk_edge",
+            "sip_edge",
+            "attributes",
+            "properties",
+            "trust",
+            "annotation",
+        )
+    },
+    "monitor_events": {"event_data": ("object", "the event's changes, by field (previous, updated)")},
 }
 
 # stream -> field -> why: spec properties left out of the schema (the connector drops them too).

@@ -90,9 +90,9 @@ def test_given_emulator_variable_when_parsed_then_both_hosts_point_at_it(monkeyp
 def test_given_no_emulator_variable_when_parsed_then_only_twilio_hosts(monkeypatch):
     monkeypatch.delenv(EMULATOR_URL_ENV, raising=False)
     assert parse(account_sid=SID, auth_token=TOKEN).allowed_hosts == {
-        "https://api.twilio.com",
-        "https://monitor.twilio.com",
-    }
+        f"https://{product}.twilio.com"
+        for product in ("api", "monitor", "conversations", "studio", "trunking", "verify", "messaging", "insights")
+    } | {"https://pricing.twilio.com"}
 
 
 # --- values that could be secrets are never echoed ------------------------------------------------------------

@@ -1,6 +1,6 @@
 import pytest
 
-from source_twilio.definitions import BY_NAME, STREAMS, Scope
+from source_twilio.definitions import BY_NAME, CORE_STREAMS, STREAMS, Scope
 from source_twilio.streams import _schema
 
 EXPECTED_STREAMS = {
@@ -9,12 +9,19 @@ EXPECTED_STREAMS = {
     "incoming_phone_numbers", "keys", "calls", "conferences", "conference_participants", "outgoing_caller_ids",
     "recordings", "transcriptions", "queues", "message_media", "messages", "usage_records", "usage_triggers", "alerts",
 }  # fmt: skip
+PRODUCT_STREAM_NAMES = {
+    "conversations", "conversation_messages", "conversation_participants", "users", "user_conversations", "services",
+    "roles", "flows", "executions", "step", "trunks", "verify_services", "messaging_services",
+    "messaging_service_phone_numbers", "call_summaries", "verify_attempts", "monitor_events", "balance",
+    "voice_pricing_countries", "messaging_pricing_countries", "phone_number_pricing_countries",
+}  # fmt: skip
 
 
-def test_streams_are_exactly_the_22_core_streams_with_unique_names():
+def test_streams_are_exactly_the_22_core_streams_and_the_21_product_streams_with_unique_names():
     names = [definition.name for definition in STREAMS]
-    assert len(names) == len(set(names)) == 22
-    assert set(names) == EXPECTED_STREAMS
+    assert len(names) == len(set(names)) == 43
+    assert [definition.name for definition in CORE_STREAMS] == [name for name in names if name in EXPECTED_STREAMS]
+    assert set(names) == EXPECTED_STREAMS | PRODUCT_STREAM_NAMES
 
 
 @pytest.mark.parametrize("definition", STREAMS, ids=lambda d: d.name)

@@ -17,9 +17,11 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from source_twilio.definitions import Host
+
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO_DEFINITION_ID = "b9dc6155-672e-42ea-b10d-9f1f1fb95ab1"
-TWILIO_HOSTS = {"api.twilio.com", "monitor.twilio.com"}
+TWILIO_HOSTS = {host.hostname for host in Host}  # every host a stream reads
 DIGEST_PINNED_BASE = re.compile(r"^(docker\.io/)?airbyte/python-connector-base:4\.0\.\d+@sha256:[0-9a-f]{64}$")
 
 

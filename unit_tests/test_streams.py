@@ -8,7 +8,7 @@ import pytest
 import requests_mock
 from airbyte_cdk.test.entrypoint_wrapper import ExpectedOutcome
 
-from source_twilio.definitions import STREAMS, Scope
+from source_twilio.definitions import STREAMS, Host, Scope
 from source_twilio.errors import AUTH_RETRIES
 from source_twilio.streams import _schema
 from unit_tests.conftest import ACCOUNT_SID, AUTH_TOKEN, SUBACCOUNT_SID
@@ -22,7 +22,9 @@ from unit_tests.twilio_mocks import (
     read_stream,
 )
 
-PLAIN_ACCOUNT_LISTS = [d for d in STREAMS if d.scope is Scope.ACCOUNT and d.time_filter is None]
+PLAIN_ACCOUNT_LISTS = [
+    d for d in STREAMS if d.scope is Scope.ACCOUNT and d.time_filter is None and d.host is Host.API and not d.single
+]
 
 
 @pytest.mark.parametrize("definition", PLAIN_ACCOUNT_LISTS, ids=lambda d: d.name)
