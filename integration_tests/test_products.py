@@ -139,3 +139,14 @@ def test_given_accounts_when_reading_the_balance_then_one_record_per_account(emu
     main = records[dataset.main_account_sid]
     assert isinstance(main["balance"], float) and main["currency"]
     assert all(record["balance"] is None for sid, record in records.items() if sid != dataset.main_account_sid)
+
+
+def test_given_lists_twilio_keeps_30_days_when_reading_every_account_then_one_warning_says_so_per_stream(
+    emulator, tmp_path
+):
+    """Not one per account: with a thousand subaccounts that was two thousand lines every sync."""
+    run = read(emulator, tmp_path, ["monitor_events", "call_summaries"])
+    for stream in ("monitor_events", "call_summaries"):
+        warnings = [m["log"]["message"] for m in run.of_type("LOG") if m["log"]["level"] == "WARN"]
+        said = [message for message in warnings if message.startswith(stream) and "30 days" in message]
+        assert len(said) == 1, said

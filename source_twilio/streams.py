@@ -311,9 +311,14 @@ class TwilioStream(HttpStream, CheckpointMixin):
         floor = self.context.retention.floor(account_sid, time_filter) if time_filter else None
         if time_filter is None or floor is None or first.start >= floor:
             return
-        self.logger.warning(
-            f"{self.name} of {account_sid}: Twilio keeps at most {time_filter.retention.days} days of this data and "  # type: ignore[union-attr]
-            f"refuses older ranges; reading from {floor:%Y-%m-%dT%H:%M:%SZ} instead of {first.start:%Y-%m-%dT%H:%M:%SZ}."
+        days = time_filter.retention.days  # type: ignore[union-attr]
+        self.context.warn_once(  # once per stream: not a line per account, every sync
+            f"{self.name}: Twilio keeps at most {days} days of this data and refuses older ranges; each account is "
+            "read from no earlier than that, not from the start date."
+        )
+        self.logger.info(
+            f"{self.name} of {account_sid}: reading from {floor:%Y-%m-%dT%H:%M:%SZ} "
+            f"instead of {first.start:%Y-%m-%dT%H:%M:%SZ} ({days} days kept)."
         )
 
     def _gate(self, plan: SlicePlan) -> None:
