@@ -65,10 +65,12 @@ class AccountDirectory:
         describe_account: Callable[[str], Mapping[str, Any] | None],
         *,
         main_only: bool = False,
+        selected: Callable[[str], bool] = lambda _: True,
     ) -> None:
         """``describe_account`` fetches one account's record (None if Twilio will not say); ``main_only``: the
-        credentials reach the main account only."""
+        credentials reach the main account only; ``selected``: whether the config asks for a subaccount."""
         self.main_account_sid = main_account_sid
+        self._selected = selected
         self._list_accounts = list_accounts
         self._describe_account = describe_account
         self._main_only = main_only
@@ -135,7 +137,7 @@ class AccountDirectory:
             created = parse_iso_datetime(account.get("date_created") or "")
             if sid and created:
                 self._created[sid] = created
-            if not sid or sid in sids:
+            if not sid or sid in sids or not self._selected(sid):
                 continue
             if status != ACTIVE:
                 logger.warning(

@@ -46,7 +46,7 @@ def probe(config: TwilioConfig) -> tuple[bool, str | None]:
                 False,
                 f"The Twilio account {config.account_sid} is {status}: Twilio serves no data for it until it is active again.",
             )
-        return True, None
+        return selection_problem(session, config)
     if response.status_code in (401, 403) and config.auth_type == "api_key" and _reaches_account_data(session, config):
         return False, (
             f"The API key {config.username} can read the account's data but not its account list "
@@ -61,6 +61,34 @@ def probe(config: TwilioConfig) -> tuple[bool, str | None]:
             f"Twilio has no account {config.account_sid} for these credentials ({describe(response)}): check the Account SID.",
         )
     return False, f"Twilio answered the connection check with {describe(response)}; try again later."
+
+
+def selection_problem(session: requests.Session, config: TwilioConfig) -> tuple[bool, str | None]:
+    """Whether every subaccount the config selects by SID is one of the account's (Twilio lists them all)."""
+    wanted = config.subaccounts.sids
+    if not wanted or config.auth_type == "api_key":  # an API key reaches the main account only: nothing to select
+        return True, None
+    url: str | None = f"{config.api_base}/2010-04-01/Accounts.json"
+    params: Mapping[str, Any] | None = {"PageSize": 1000}
+    listed: set[str] = set()
+    while url:
+        try:
+            response = get_retrying(session, url, params)
+        except requests.RequestException:
+            return True, None  # the sync will meet it and say so
+        body = json_object(response)
+        if response.status_code != 200:
+            return True, None
+        listed |= {account.get("sid") for account in body.get("accounts") or () if isinstance(account, dict)}
+        link = body.get("next_page_uri")
+        url, params = (f"{config.api_base}{link}" if link else None), None
+    unknown = sorted(wanted - listed - {config.account_sid})
+    if not unknown:
+        return True, None
+    return False, (
+        f"subaccounts.sids names {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not among the "
+        f"subaccounts of {config.account_sid} (Twilio's list of its accounts): check the SIDs, or the account."
+    )
 
 
 def get_retrying(

@@ -47,6 +47,22 @@ class ConfigError(AirbyteTracedException):
         super().__init__(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
+SELECTIONS = ("all", "only", "except")
+
+
+@dataclass(frozen=True)
+class SubaccountSelection:
+    """Which subaccounts a sync reads (config ``subaccounts``); the main account always."""
+
+    mode: str = "all"  # one of SELECTIONS
+    sids: frozenset[str] = frozenset()
+
+    def includes(self, account_sid: str) -> bool:
+        if self.mode == "only":
+            return account_sid in self.sids
+        return self.mode != "except" or account_sid not in self.sids
+
+
 @dataclass(frozen=True)
 class TwilioConfig:
     account_sid: str
@@ -59,6 +75,7 @@ class TwilioConfig:
     per_account: int = DEFAULT_PER_ACCOUNT
     api_base: str = API_BASE
     monitor_base: str = MONITOR_BASE
+    subaccounts: SubaccountSelection = SubaccountSelection()
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any], now: datetime | None = None) -> TwilioConfig:
@@ -81,6 +98,7 @@ class TwilioConfig:
             per_account=_bounded_int(config, "max_requests_per_account", DEFAULT_PER_ACCOUNT, 1, MAX_WORKERS),
             api_base=api_base,
             monitor_base=monitor_base,
+            subaccounts=_subaccounts(config.get("subaccounts"), account_sid),
         )
 
     @property
@@ -184,6 +202,35 @@ def _start_date(value: Any, now: datetime) -> datetime:
             f"start_date {shown(value)} is before 2008-01-01, earlier than any Twilio data: choose a later date."
         )
     return parsed
+
+
+def _subaccounts(value: Any, main_account_sid: str) -> SubaccountSelection:
+    if value is None:
+        return SubaccountSelection()
+    example = '{"selection": "only", "sids": ["AC..."]}'
+    if not isinstance(value, Mapping) or value.get("selection") not in SELECTIONS:
+        raise ConfigError(
+            f"subaccounts must be an object whose selection is 'all', 'only' or 'except', for example {example}."
+        )
+    mode, sids = value["selection"], value.get("sids")
+    if mode == "all":
+        return SubaccountSelection()
+    if not isinstance(sids, list) or not all(isinstance(sid, str) for sid in sids):
+        raise ConfigError(
+            f"subaccounts.sids must be a list of subaccount SIDs with selection '{mode}', e.g. {example}."
+        )
+    malformed = [sid for sid in sids if not ACCOUNT_SID.match(sid.strip())]
+    if malformed:
+        raise ConfigError(
+            f"subaccounts.sids holds {shown(malformed[0])}, which is not an Account SID: AC followed by 32 "
+            "hexadecimal characters (each subaccount's is in the Twilio Console, under Subaccounts)."
+        )
+    cleaned = frozenset(sid.strip() for sid in sids)
+    if main_account_sid in cleaned:
+        raise ConfigError(
+            f"subaccounts.sids lists the main account {main_account_sid}, which is always read: list subaccounts only."
+        )
+    return SubaccountSelection(mode, cleaned)
 
 
 def _workers(config: Mapping[str, Any]) -> int:

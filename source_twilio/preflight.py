@@ -35,7 +35,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from source_twilio.checking import masked_credentials, probe
+from source_twilio.checking import masked_credentials, probe, selection_problem
 from source_twilio.config import TwilioConfig, shown
 from source_twilio.definitions import BY_NAME
 from source_twilio.state import StreamState
@@ -206,22 +206,19 @@ def _check_state(state: Any, path: str, streams: set[str]) -> None:
 def _check_credentials(config: TwilioConfig) -> None:
     """One request for the main account. If Twilio refuses it (or serves no such active account), the check's probe,
     which retries a transient 401, decides and its message ends the sync here; a success, network trouble and server
-    errors are left to the sync and its retries."""
-    session = requests.Session()
-    session.auth = masked_credentials(config)
-    url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}.json"
-    try:
-        response = session.get(url, timeout=PROBE_TIMEOUT_SECONDS)
-    except requests.RequestException:
-        return
-    finally:
-        session.close()
-    refused = response.status_code in (401, 403, 404)
-    inactive = response.status_code == 200 and _status_of(response) not in (None, "active")
-    if refused or inactive:
-        succeeded, message = probe(config)
-        if not succeeded and message:
-            raise _config_error(message)
+    errors are left to the sync and its retries. Subaccounts selected by SID must be the account's."""
+    with requests.Session() as session:
+        session.auth = masked_credentials(config)
+        url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}.json"
+        try:
+            response = session.get(url, timeout=PROBE_TIMEOUT_SECONDS)
+        except requests.RequestException:
+            return
+        refused = response.status_code in (401, 403, 404)
+        inactive = response.status_code == 200 and _status_of(response) not in (None, "active")
+        succeeded, message = probe(config) if refused or inactive else selection_problem(session, config)
+    if not succeeded and message:
+        raise _config_error(message)
 
 
 def _status_of(response: requests.Response) -> Any:

@@ -145,6 +145,10 @@ def sync_context(config: TwilioConfig, selected: list[str] | None = None, record
         return json_object(response) if response.status_code == 200 else None
 
     context.accounts = AccountDirectory(
-        config.account_sid, list_accounts, describe_account, main_only=config.auth_type == "api_key"
+        config.account_sid,
+        list_accounts,
+        describe_account,
+        main_only=config.auth_type == "api_key",
+        selected=config.subaccounts.includes,
     )
     return context

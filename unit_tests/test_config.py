@@ -71,6 +71,20 @@ def test_given_both_worker_spellings_when_parsed_then_num_workers_wins():
         ({"account_sid": SID, "auth_token": TOKEN, "num_workers": 0}, "num_workers must be from 1 to 100"),
         ({"account_sid": SID, "auth_token": TOKEN, "num_worker": 500}, "num_worker must be from 1 to 100"),
         ({"account_sid": SID, "auth_token": TOKEN, "num_workers": True}, "num_workers must be a whole number"),
+        ({"account_sid": SID, "auth_token": TOKEN, "subaccounts": "all"}, "subaccounts must be an object"),
+        ({"account_sid": SID, "auth_token": TOKEN, "subaccounts": {"selection": "some"}}, "'all', 'only' or 'except'"),
+        (
+            {"account_sid": SID, "auth_token": TOKEN, "subaccounts": {"selection": "only"}},
+            "subaccounts.sids must be a list",
+        ),
+        (
+            {"account_sid": SID, "auth_token": TOKEN, "subaccounts": {"selection": "except", "sids": ["AC12"]}},
+            "not an Account SID",
+        ),
+        (
+            {"account_sid": SID, "auth_token": TOKEN, "subaccounts": {"selection": "only", "sids": [SID]}},
+            "lists the main account",
+        ),
     ],
 )
 def test_given_bad_config_when_parsed_then_one_specific_message(config, message):
@@ -147,3 +161,17 @@ def test_given_emulator_variable_in_cloud_mode_when_parsed_then_refused(monkeypa
     with pytest.raises(ConfigError) as raised:
         parse(account_sid=SID, auth_token=TOKEN)
     assert EMULATOR_URL_ENV in raised.value.message and "cloud" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "subaccounts, read",
+    [
+        (None, {"AC" + "1" * 32, "AC" + "2" * 32}),
+        ({"selection": "all"}, {"AC" + "1" * 32, "AC" + "2" * 32}),
+        ({"selection": "only", "sids": ["AC" + "1" * 32]}, {"AC" + "1" * 32}),
+        ({"selection": "except", "sids": [" AC" + "1" * 32 + " "]}, {"AC" + "2" * 32}),
+    ],
+)
+def test_given_a_subaccount_selection_when_parsed_then_it_includes_exactly_the_chosen_subaccounts(subaccounts, read):
+    selection = parse(account_sid=SID, auth_token=TOKEN, subaccounts=subaccounts).subaccounts
+    assert {sid for sid in ("AC" + "1" * 32, "AC" + "2" * 32) if selection.includes(sid)} == read
