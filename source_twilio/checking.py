@@ -7,6 +7,7 @@ import base64
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
@@ -120,13 +121,18 @@ def json_object(response: requests.Response) -> dict[str, Any]:
 
 
 def credentials_message(config: TwilioConfig, detail: str, where: str) -> str:
+    region = (
+        f" Credentials are per region, and this configuration reads region {config.region} "
+        f"({urlsplit(config.api_base).netloc or config.api_base}): if the account processes its data in another "
+        "region (us1, ie1, au1), set region and use that region's credentials."
+    )
     if config.auth_type == "api_key":
         return (
             f"Twilio refused the API key {config.username} for {where} ({detail}). Check the key SID and secret; "
             "a Standard API key cannot read /Accounts or /Keys, and an API key reaches only its own account: "
-            "use a Main API key or the account's Auth Token."
+            "use a Main API key or the account's Auth Token." + region
         )
     return (
         f"Twilio rejected the Account SID {config.account_sid} and Auth Token for {where} ({detail}): "
-        "check both in the Twilio Console (Account Info)."
+        "check both in the Twilio Console (Account Info)." + region
     )

@@ -20,7 +20,10 @@ from source_twilio.timeutil import parse_iso_datetime
 
 API_BASE = "https://api.twilio.com"
 MONITOR_BASE = "https://monitor.twilio.com"
-PRODUCT_HOSTNAMES = tuple(host.hostname for host in Host if host not in (Host.API, Host.MONITOR))
+PRODUCTS = tuple(host.value for host in Host if host not in (Host.API, Host.MONITOR))
+REGIONS = {"us1": "", "ie1": ".dublin.ie1", "au1": ".sydney.au1"}
+"""Twilio's processing regions and what their hosts insert before ``.twilio.com``: since 2026-04-28 the only
+regional patterns (``api.dublin.ie1.twilio.com``, ``conversations.sydney.au1.twilio.com``)."""
 
 # Test-only: points both Twilio hosts at a local emulator. Never offered in the spec or the UI.
 EMULATOR_URL_ENV = "SOURCE_TWILIO_EMULATOR_URL"
@@ -76,6 +79,8 @@ class TwilioConfig:
     api_base: str = API_BASE
     monitor_base: str = MONITOR_BASE
     subaccounts: SubaccountSelection = SubaccountSelection()
+    region: str = "us1"
+    emulator_url: str | None = None  # the test-only emulator every host is read from (see ``EMULATOR_URL_ENV``)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any], now: datetime | None = None) -> TwilioConfig:
@@ -84,7 +89,9 @@ class TwilioConfig:
         now = now or datetime.now(timezone.utc)
         account_sid = _account_sid(config.get("account_sid"))
         auth_type, username, password = _credentials(config, account_sid)
-        api_base, monitor_base = _hosts()
+        region = _region(config.get("region"))
+        emulator_url = _emulator_url()
+        api_base, monitor_base = (_base(name, region, emulator_url) for name in ("api", "monitor"))
         return cls(
             account_sid=account_sid,
             username=username,
@@ -99,20 +106,23 @@ class TwilioConfig:
             api_base=api_base,
             monitor_base=monitor_base,
             subaccounts=_subaccounts(config.get("subaccounts"), account_sid),
+            region=region,
+            emulator_url=emulator_url,
         )
 
     @property
     def emulated(self) -> bool:
-        return self.api_base != API_BASE
+        return self.emulator_url is not None
 
-    def base_for(self, hostname: str) -> str:
-        """Where a Twilio host's paths are: ``https://{hostname}``, or the emulator's stand-in for it."""
-        return f"{self.api_base}/h/{hostname}" if self.emulated else f"https://{hostname}"
+    def base_for(self, product: str) -> str:
+        """Where a Twilio product's host is, in the config's region (``conversations`` ->
+        ``https://conversations.dublin.ie1.twilio.com`` in IE1), or the emulator's stand-in for it."""
+        return _base(product, self.region, self.emulator_url)
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
-        """The scheme://host[:port] origins credentials may be sent to."""
-        bases = (self.api_base, self.monitor_base, *(self.base_for(name) for name in PRODUCT_HOSTNAMES))
+        """The scheme://host[:port] origins credentials may be sent to: the region's Twilio hosts."""
+        bases = (self.api_base, self.monitor_base, *(self.base_for(name) for name in PRODUCTS))
         return frozenset(_origin(base) for base in bases)
 
 
@@ -253,10 +263,32 @@ def _bounded_int(config: Mapping[str, Any], key: str, default: int, low: int, hi
     return value
 
 
-def _hosts() -> tuple[str, str]:
+def _region(value: Any) -> str:
+    if value is None:
+        return "us1"
+    if value not in REGIONS:
+        raise ConfigError(
+            f"region must be one of {', '.join(REGIONS)} (where the Twilio account processes its data), got "
+            f"{shown(value)}."
+        )
+    return str(value)
+
+
+def _base(product: str, region: str, emulator_url: str | None) -> str:
+    """``https://{product}{region part}.twilio.com``; the emulator serves US1's API and Monitor unprefixed, every
+    other host under ``/h/{hostname}``."""
+    hostname = f"{product}{REGIONS[region]}.twilio.com"
+    if emulator_url is None:
+        return f"https://{hostname}"
+    if region == "us1" and product in ("api", "monitor"):
+        return emulator_url
+    return f"{emulator_url}/h/{hostname}"
+
+
+def _emulator_url() -> str | None:
     override = os.environ.get(EMULATOR_URL_ENV)
     if not override:
-        return API_BASE, MONITOR_BASE
+        return None
     if os.environ.get(DEPLOYMENT_MODE_ENV, "").strip().lower() == "cloud":
         raise ConfigError(
             f"{EMULATOR_URL_ENV} is set, but it is for tests against the local emulator only and is refused in "
@@ -272,8 +304,7 @@ def _hosts() -> tuple[str, str]:
             f"{EMULATOR_URL_ENV} points at {parts.hostname} over plain http: credentials go over plain http only to a "
             "loopback address (127.0.0.1, ::1, localhost), where the test emulator runs; use https for any other host."
         )
-    base = f"{parts.scheme}://{parts.netloc}"
-    return base, base
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _is_loopback(hostname: str | None) -> bool:

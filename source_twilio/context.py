@@ -99,7 +99,7 @@ class SyncContext:
             return self.config.api_base + API_PATH
         if host is Host.MONITOR:
             return self.config.monitor_base + MONITOR_PATH
-        return self.config.base_for(host.hostname) + "/"
+        return self.config.base_for(host.value) + "/"
 
     def warn_once(self, message: str) -> None:
         with self._frame_lock:

@@ -20,7 +20,8 @@ ACCOUNT_TOKEN = "auth_token"  # an account's Auth Token in the list of accounts:
 
 
 class Host(str, Enum):
-    """A Twilio host, ``https://{value}.twilio.com``. The 2010 API and Monitor paths start after their version
+    """A Twilio host, ``https://{value}.twilio.com`` in US1 (``config.REGIONS`` for the others). The 2010 API and
+    Monitor paths start after their version
     (``/2010-04-01/``, ``/v1/``); the product hosts' paths carry theirs (``v2/Flows``)."""
 
     API = "api"
@@ -32,10 +33,6 @@ class Host(str, Enum):
     MESSAGING = "messaging"
     INSIGHTS = "insights"
     PRICING = "pricing"
-
-    @property
-    def hostname(self) -> str:
-        return f"{self.value}.twilio.com"
 
     @property
     def answers_for_the_caller(self) -> bool:

@@ -71,6 +71,7 @@ def test_given_both_worker_spellings_when_parsed_then_num_workers_wins():
         ({"account_sid": SID, "auth_token": TOKEN, "num_workers": 0}, "num_workers must be from 1 to 100"),
         ({"account_sid": SID, "auth_token": TOKEN, "num_worker": 500}, "num_worker must be from 1 to 100"),
         ({"account_sid": SID, "auth_token": TOKEN, "num_workers": True}, "num_workers must be a whole number"),
+        ({"account_sid": SID, "auth_token": TOKEN, "region": "eu1"}, "region must be one of us1, ie1, au1"),
         ({"account_sid": SID, "auth_token": TOKEN, "subaccounts": "all"}, "subaccounts must be an object"),
         ({"account_sid": SID, "auth_token": TOKEN, "subaccounts": {"selection": "some"}}, "'all', 'only' or 'except'"),
         (

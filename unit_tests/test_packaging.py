@@ -17,11 +17,12 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from source_twilio.config import REGIONS
 from source_twilio.definitions import Host
 
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO_DEFINITION_ID = "b9dc6155-672e-42ea-b10d-9f1f1fb95ab1"
-TWILIO_HOSTS = {host.hostname for host in Host}  # every host a stream reads
+TWILIO_HOSTS = {f"{host.value}{part}.twilio.com" for host in Host for part in REGIONS.values()}  # every host read
 DIGEST_PINNED_BASE = re.compile(r"^(docker\.io/)?airbyte/python-connector-base:4\.0\.\d+@sha256:[0-9a-f]{64}$")
 
 

@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     data = parser.add_argument_group("dataset")
     data.add_argument("--seed", type=int, default=1)
+    data.add_argument(
+        "--region", choices=("us1", "ie1", "au1"), default="us1", help="where the accounts live (others' hosts: 401)"
+    )
     data.add_argument("--messages", type=int, default=300, help="messages per account")
     data.add_argument("--calls", type=int, default=150, help="calls per account")
     data.add_argument("--subaccounts", type=int, default=2)
@@ -177,6 +180,7 @@ def _dataset(args: argparse.Namespace, now: datetime | None) -> Dataset:
             usage_history_days=args.usage_days,
             message_retention_days=args.message_retention_days,
             now=now,
+            region=args.region,
         )
     )
 

@@ -21,7 +21,7 @@ from .generate import AVAILABLE_NUMBER_PATHS, AVAILABLE_NUMBER_STREAMS
 from .limits import ALERT_RESULT_LIMIT, ALERT_RETENTION_DAYS, MAX_CALL_SECONDS
 from .listspec import ListSpec, Retention
 from .paging import PAGING_KEYS, list_envelope, meta_envelope, parse_paging, select_page
-from .products import GLOBAL, HOSTS, VOICE_INSIGHTS_DISABLED, ProductList, find_product
+from .products import GLOBAL, VOICE_INSIGHTS_DISABLED, ProductList, find_product, locate
 from .store import Collection, Row
 from .timefmt import SECONDS_PER_DAY, day_start, iso_utc_offset, parse_usage_date
 
@@ -187,7 +187,8 @@ def _route(path: str) -> tuple[str, re.Match[str]]:
 
 def endpoint_name(path: str, hostname: str | None = None) -> str:
     """A short label for statistics: the route, the resource for account lists, the stream on product hosts."""
-    if product := find_product(hostname, path):
+    located = locate(hostname) if hostname else None
+    if product := find_product(located[1] if located else hostname, path):
         return product[0].spec.stream
     try:
         route, match = _route(path)
@@ -224,9 +225,14 @@ class TwilioApi:
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         try:
-            hostname = request.hostname
-            if hostname is not None and hostname not in HOSTS:
-                raise not_found(request.path)  # no such Twilio host: nothing there to authenticate against
+            hostname, region = request.hostname, "us1"
+            if hostname is not None:
+                located = locate(hostname)
+                if located is None:
+                    raise not_found(request.path)  # no such Twilio host: nothing there to authenticate against
+                region, hostname = located
+            if region != self.dataset.options.region:
+                raise unauthorized()  # credentials are per region: this account has none in that one
             principal = self._authenticate(request.authorization)
             if product := find_product(hostname, request.path):
                 handler: Callable[..., ApiResponse] = self._product_list

@@ -120,6 +120,8 @@ class DatasetOptions:
     alert_history_days: int = 40
     message_retention_days: int = MESSAGE_RETENTION_DAYS
     now: datetime | None = None
+    region: str = "us1"
+    """Where the accounts live (``us1``, ``ie1``, ``au1``): another region's hosts refuse their credentials (401)."""
     products: ProductOptions = field(default_factory=ProductOptions)
     """Sizes of the product hosts' data (conversations, studio, ...) and which accounts lack Voice Insights."""
 

@@ -39,6 +39,21 @@ HOSTS = (
 )
 """Every host the emulator answers for; any other ``/h/{hostname}`` is a 404."""
 
+REGION_PARTS = {"us1": "", "ie1": ".dublin.ie1", "au1": ".sydney.au1"}
+"""Twilio's processing regions and what their hosts insert before ``.twilio.com`` (since 2026-04-28 the only
+regional patterns: ``api.dublin.ie1.twilio.com``, ``conversations.sydney.au1.twilio.com``; docs
+global-infrastructure/api-domain-migration-guide)."""
+
+
+def locate(hostname: str) -> tuple[str, str] | None:
+    """``(region, the US1 host of the same product)`` for a Twilio host the emulator answers for; None otherwise."""
+    for region, part in REGION_PARTS.items():
+        if part and hostname.endswith(f"{part}.twilio.com"):
+            base = hostname[: -len(f"{part}.twilio.com")] + ".twilio.com"
+            return (region, base) if base in HOSTS else None
+    return ("us1", hostname) if hostname in HOSTS else None
+
+
 GLOBAL = "global"
 """The scope of lists that are the same for every account (pricing): held under the main account."""
 
