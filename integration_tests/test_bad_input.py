@@ -150,7 +150,11 @@ CASES: dict[str, Case] = {
         ("api_key_sid must be an API key SID",),
         credentials_with(auth_type="api_key", api_key_sid="SK42", api_key_secret="s" * 32),
     ),
-    "unknown auth_type": Case("check", ("must be 'auth_token' or 'api_key'",), credentials_with(auth_type="oauth2")),
+    "unknown auth_type": Case(
+        "check",
+        ("must be 'auth_token', 'api_key' or 'oauth_client_credentials'",),
+        credentials_with(auth_type="oauth2"),
+    ),
     "Auth Token in place of the account SID": Case(
         "check",
         ("is not a Twilio Account SID", "(32 characters)"),

@@ -154,8 +154,9 @@ class AccountDirectory:
                 f" and {len(unreachable) - LISTED_IN_A_WARNING} more" if len(unreachable) > LISTED_IN_A_WARNING else ""
             )
             logger.warning(
-                f'An API key of the main account reaches the main account only (Twilio: "Main account API Keys only '
-                f'grant access to main account resources"): its {len(unreachable)} active subaccounts ({named}{more}) '
-                "are not read. Use the account's Auth Token to read them."
+                f'An API key or OAuth app of the main account reaches the main account only (Twilio: "Main account '
+                f'API Keys only grant access to main account resources"; an OAuth app belongs to one account): its '
+                f"{len(unreachable)} active subaccounts ({named}{more}) are not read. Use the account's Auth Token to "
+                "read them."
             )
         return sids

@@ -3,38 +3,30 @@ fail. No CDK source framework: ``check`` answers from here (``commands``), and s
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 
 from source_twilio.answers import describe, json_body
 from source_twilio.config import TwilioConfig
+from source_twilio.credentials import OAuthRefused, credentials_for
 
 CHECK_TIMEOUT_SECONDS = 30
 CHECK_ATTEMPTS = 3
 
 
-def masked_credentials(config: TwilioConfig) -> tuple[str, str]:
-    """The Basic-auth pair, its secret and the Authorization header's encoding of it masked wherever a line could
-    be logged."""
-    encoded = base64.b64encode(f"{config.username}:{config.password}".encode()).decode()
-    add_to_secrets(encoded)
-    add_to_secrets(config.password)
-    return config.username, config.password
-
-
 def probe(config: TwilioConfig) -> tuple[bool, str | None]:
     """One cheap authenticated request for the main account, with a message for each way it can fail."""
     session = requests.Session()
-    session.auth = masked_credentials(config)
+    session.auth = credentials_for(config)
     account_url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}.json"
     try:
         response = get_retrying(session, account_url)
+    except OAuthRefused as error:
+        return False, str(error)
     except requests.RequestException as error:
         return False, (
             f"Could not reach Twilio at {config.api_base} ({type(error).__name__}): check the network, proxy and "
@@ -67,7 +59,7 @@ def probe(config: TwilioConfig) -> tuple[bool, str | None]:
 def selection_problem(session: requests.Session, config: TwilioConfig) -> tuple[bool, str | None]:
     """Whether every subaccount the config selects by SID is one of the account's (Twilio lists them all)."""
     wanted = config.subaccounts.sids
-    if not wanted or config.auth_type == "api_key":  # an API key reaches the main account only: nothing to select
+    if not wanted or config.main_account_only:  # an API key or OAuth app reaches the main account only
         return True, None
     url: str | None = f"{config.api_base}/2010-04-01/Accounts.json"
     params: Mapping[str, Any] | None = {"PageSize": 1000}

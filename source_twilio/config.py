@@ -50,6 +50,7 @@ class ConfigError(AirbyteTracedException):
         super().__init__(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
+OAUTH = "oauth_client_credentials"
 SELECTIONS = ("all", "only", "except")
 
 
@@ -71,7 +72,7 @@ class TwilioConfig:
     account_sid: str
     username: str
     password: str
-    auth_type: str  # "auth_token" or "api_key"
+    auth_type: str  # "auth_token", "api_key" or OAUTH (username and password: the OAuth app's client id and secret)
     start_date: datetime
     lookback: timedelta
     num_workers: int
@@ -109,6 +110,12 @@ class TwilioConfig:
             region=region,
             emulator_url=emulator_url,
         )
+
+    @property
+    def main_account_only(self) -> bool:
+        """The credentials reach the main account only: an API key ("Main account API Keys only grant access to
+        main account resources") or an OAuth app, which belongs to one account."""
+        return self.auth_type != "auth_token"
 
     @property
     def emulated(self) -> bool:
@@ -152,7 +159,7 @@ def _account_sid(value: Any) -> str:
 def _credentials(config: Mapping[str, Any], account_sid: str) -> tuple[str, str, str]:
     credentials = config.get("credentials")
     if credentials is not None and not isinstance(credentials, Mapping):
-        raise ConfigError("credentials must be an object with auth_type 'auth_token' or 'api_key'.")
+        raise ConfigError(f"credentials must be an object with auth_type 'auth_token', 'api_key' or '{OAUTH}'.")
     credentials = credentials or {}
     auth_type = credentials.get("auth_type") or ("api_key" if "api_key_sid" in credentials else "auth_token")
     if auth_type == "api_key":
@@ -168,8 +175,17 @@ def _credentials(config: Mapping[str, Any], account_sid: str) -> tuple[str, str,
                 )
             raise ConfigError("api_key_sid must be an API key SID: SK followed by 32 hexadecimal characters.")
         return "api_key", key_sid.strip(), _secret(secret, "api_key_secret")
+    if auth_type == OAUTH:
+        client_id, client_secret = credentials.get("client_id"), credentials.get("client_secret")
+        if not client_id or not client_secret or not isinstance(client_id, str):
+            raise ConfigError(
+                "OAuth authentication needs the OAuth app's client_id and client_secret (Twilio Console > OAuth apps)."
+            )
+        return OAUTH, client_id.strip(), _secret(client_secret, "client_secret")
     if auth_type != "auth_token":
-        raise ConfigError(f"credentials.auth_type must be 'auth_token' or 'api_key', not {shown(auth_type)}.")
+        raise ConfigError(
+            f"credentials.auth_type must be 'auth_token', 'api_key' or '{OAUTH}', not {shown(auth_type)}."
+        )
     token = credentials.get("auth_token") or config.get("auth_token")
     if not token:
         raise ConfigError(

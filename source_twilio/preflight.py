@@ -35,8 +35,9 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from source_twilio.checking import masked_credentials, probe, selection_problem
+from source_twilio.checking import probe, selection_problem
 from source_twilio.config import TwilioConfig, shown
+from source_twilio.credentials import OAuthRefused, credentials_for
 from source_twilio.definitions import BY_NAME
 from source_twilio.state import StreamState
 
@@ -208,10 +209,12 @@ def _check_credentials(config: TwilioConfig) -> None:
     which retries a transient 401, decides and its message ends the sync here; a success, network trouble and server
     errors are left to the sync and its retries. Subaccounts selected by SID must be the account's."""
     with requests.Session() as session:
-        session.auth = masked_credentials(config)
+        session.auth = credentials_for(config)
         url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}.json"
         try:
             response = session.get(url, timeout=PROBE_TIMEOUT_SECONDS)
+        except OAuthRefused as error:
+            raise _config_error(str(error)) from None
         except requests.RequestException:
             return
         refused = response.status_code in (401, 403, 404)

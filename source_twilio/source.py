@@ -25,7 +25,7 @@ from source_twilio.accounts import AccountDirectory
 from source_twilio.checking import get_retrying, json_object, probe
 from source_twilio.config import TwilioConfig, announce_emulator
 from source_twilio.context import SyncContext
-from source_twilio.credentials import AccountCredentials
+from source_twilio.credentials import AccountCredentials, credentials_for
 from source_twilio.definitions import BY_NAME, STREAMS
 from source_twilio.sharing import SharedLists, parents_first
 
@@ -126,7 +126,7 @@ def parse_config(config: Mapping[str, Any]) -> TwilioConfig:
 
 
 def authenticator(config: TwilioConfig) -> AccountCredentials:
-    return AccountCredentials(config.username, config.password, config.account_sid)
+    return credentials_for(config)
 
 
 def sync_context(config: TwilioConfig, selected: list[str] | None = None, record_lines: bool = False) -> SyncContext:
@@ -148,7 +148,7 @@ def sync_context(config: TwilioConfig, selected: list[str] | None = None, record
         config.account_sid,
         list_accounts,
         describe_account,
-        main_only=config.auth_type == "api_key",
+        main_only=config.main_account_only,
         selected=config.subaccounts.includes,
     )
     return context

@@ -54,7 +54,7 @@ def test_given_both_worker_spellings_when_parsed_then_num_workers_wins():
             {"account_sid": SID, "credentials": {"auth_type": "api_key", "api_key_sid": SID, "api_key_secret": "x"}},
             "holds an Account SID",
         ),
-        ({"account_sid": SID, "credentials": {"auth_type": "oauth"}}, "must be 'auth_token' or 'api_key'"),
+        ({"account_sid": SID, "credentials": {"auth_type": "oauth"}}, "must be 'auth_token', 'api_key' or"),
         ({"account_sid": SID, "credentials": "token"}, "credentials must be an object"),
         ({"account_sid": SID, "auth_token": TOKEN, "start_date": "01/02/2024"}, "is not an ISO 8601 date"),
         ({"account_sid": SID, "auth_token": TOKEN, "start_date": "2027-01-01"}, "is in the future"),

@@ -20,7 +20,7 @@ def user_of(request: requests.PreparedRequest) -> str:
 
 
 def test_given_a_request_for_a_subaccount_then_it_is_signed_with_the_subaccounts_token_and_the_header_not_sent():
-    credentials = AccountCredentials(MAIN, "main-token", MAIN)
+    credentials = AccountCredentials(lambda: "Basic " + base64.b64encode(f"{MAIN}:main-token".encode()).decode(), MAIN)
     credentials.learn(SUB, "sub-token")
     request = credentials(prepared({ACCOUNT_HEADER: SUB}))
     assert user_of(request) == SUB and ACCOUNT_HEADER not in request.headers
@@ -30,7 +30,7 @@ def test_given_a_request_for_a_subaccount_then_it_is_signed_with_the_subaccounts
 
 def test_given_a_retry_when_the_cdk_signs_the_same_request_again_then_it_keeps_the_subaccounts_credentials():
     """The CDK's HttpClient applies the session's auth again to the prepared request before each retry."""
-    credentials = AccountCredentials(MAIN, "main-token", MAIN)
+    credentials = AccountCredentials(lambda: "Basic " + base64.b64encode(f"{MAIN}:main-token".encode()).decode(), MAIN)
     credentials.learn(SUB, "sub-token")
     request = credentials(prepared({ACCOUNT_HEADER: SUB}))
     assert user_of(credentials(request)) == SUB

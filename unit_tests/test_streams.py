@@ -50,9 +50,10 @@ def test_given_accounts_when_reading_account_list_then_every_active_account_is_r
         assert first["date_created"] == "2017-02-23T18:26:31Z"
     if definition.add_account_sid:
         assert all(r.record.data["account_sid"] in (ACCOUNT_SID, SUBACCOUNT_SID) for r in output.records)
-    if definition.paged:
-        assert query(requested[0])["PageSize"] == "1000"
-        assert "PageToken=PAx" in requested[1].url
+    if definition.paged:  # each account's first request, then its next page (the accounts' lists run at once)
+        for sid in (ACCOUNT_SID, SUBACCOUNT_SID):
+            first, second = (r for r in requested if f"/Accounts/{sid}/" in r.url)
+            assert query(first)["PageSize"] == "1000" and "PageToken=PAx" in second.url
     assert any("Skipping subaccount" in log.log.message and SUSPENDED_SID in log.log.message for log in output.logs)
 
 

@@ -21,7 +21,7 @@ from .generate import AVAILABLE_NUMBER_PATHS, AVAILABLE_NUMBER_STREAMS
 from .limits import ALERT_RESULT_LIMIT, ALERT_RETENTION_DAYS, MAX_CALL_SECONDS
 from .listspec import ListSpec, Retention
 from .paging import PAGING_KEYS, list_envelope, meta_envelope, parse_paging, select_page
-from .products import GLOBAL, VOICE_INSIGHTS_DISABLED, ProductList, find_product, locate
+from .products import GLOBAL, OAUTH_HOST, VOICE_INSIGHTS_DISABLED, ProductList, find_product, locate
 from .store import Collection, Row
 from .timefmt import SECONDS_PER_DAY, day_start, iso_utc_offset, parse_usage_date
 
@@ -45,6 +45,7 @@ class ApiRequest:
     foreign_next_page_host: str | None = None
     hostname: str | None = None
     """The Twilio host named by an ``/h/{hostname}`` prefix (``path`` is what follows it); None: unprefixed."""
+    form: dict[str, str] = field(default_factory=dict)  # a POST's form-encoded body (the OAuth token request)
 
     @property
     def base_url(self) -> str:
@@ -233,6 +234,8 @@ class TwilioApi:
                 region, hostname = located
             if region != self.dataset.options.region:
                 raise unauthorized()  # credentials are per region: this account has none in that one
+            if hostname == OAUTH_HOST:
+                return self._oauth_token(request)
             principal = self._authenticate(request.authorization)
             if product := find_product(hostname, request.path):
                 handler: Callable[..., ApiResponse] = self._product_list
@@ -254,7 +257,24 @@ class TwilioApi:
 
     # ----- credentials -----
 
+    def _oauth_token(self, request: ApiRequest) -> ApiResponse:
+        """``POST /v2/token`` with ``grant_type=client_credentials``: a Bearer token that expires (docs iam/oauth-apps)."""
+        if request.method != "POST" or request.path != "/v2/token":
+            raise not_found(request.path)
+        form = request.form
+        if form.get("grant_type") != "client_credentials":
+            raise bad_request("grant_type must be client_credentials")
+        token = self.dataset.issue_oauth_token(form.get("client_id", ""), form.get("client_secret", ""))
+        if token is None:
+            raise unauthorized()
+        seconds = self.dataset.options.oauth_token_seconds
+        return ApiResponse(200, {"access_token": token, "token_type": "Bearer", "expires_in": seconds})
+
     def _authenticate(self, authorization: str | None) -> Principal:
+        if authorization and authorization.startswith("Bearer "):
+            if not self.dataset.oauth_token_valid(authorization[7:]):
+                raise unauthorized()  # unknown or expired
+            return Principal(self.dataset.main_account_sid, "oauth")  # an OAuth app belongs to one account
         if not authorization or not authorization.startswith("Basic "):
             raise unauthorized()
         try:

@@ -120,6 +120,8 @@ class DatasetOptions:
     alert_history_days: int = 40
     message_retention_days: int = MESSAGE_RETENTION_DAYS
     now: datetime | None = None
+    oauth_token_seconds: int = 3600
+    """How long an OAuth access token lives (Twilio: 1 hour by default, settable from a minute to 30 days)."""
     region: str = "us1"
     """Where the accounts live (``us1``, ``ie1``, ``au1``): another region's hosts refuse their credentials (401)."""
     products: ProductOptions = field(default_factory=ProductOptions)
@@ -175,6 +177,9 @@ class Dataset:
         self.main_key = (new_sid(keys_rng, "SK"), new_secret(keys_rng))
         """(SID, secret) of the main account's Main API key."""
         self.standard_key = (new_sid(keys_rng, "SK"), new_secret(keys_rng))
+        self.oauth_client = (new_sid(keys_rng, "OQ"), new_secret(keys_rng))  # an OAuth app of the main account
+        self._oauth_tokens: dict[str, float] = {}  # access token -> when it expires (time.monotonic)
+        self.oauth_tokens_issued = 0
         """(SID, secret) of the main account's Standard API key."""
         with _gc_paused():
             self._build()
@@ -220,10 +225,28 @@ class Dataset:
                 "api_key_secret": self.main_key[1],
                 "standard_key_sid": self.standard_key[0],
                 "standard_key_secret": self.standard_key[1],
+                "oauth_client_id": self.oauth_client[0],
+                "oauth_client_secret": self.oauth_client[1],
                 "subaccount_sids": [record["sid"] for record in subaccounts],
                 "suspended_subaccount_sids": [r["sid"] for r in subaccounts if r["status"] == "suspended"],
                 "subaccount_auth_tokens": {record["sid"]: record["auth_token"] for record in subaccounts},
             }
+
+    def issue_oauth_token(self, client_id: str, client_secret: str) -> str | None:
+        """A new access token for the OAuth app's credentials (None if they are wrong), valid for
+        ``oauth_token_seconds`` from now."""
+        if (client_id, client_secret) != self.oauth_client:
+            return None
+        with self.lock:
+            self.oauth_tokens_issued += 1
+            token = f"eyJ.{new_secret(random.Random(f'{self.options.seed}/oauth/{self.oauth_tokens_issued}'), 48)}"
+            self._oauth_tokens[token] = time.monotonic() + self.options.oauth_token_seconds
+        return token
+
+    def oauth_token_valid(self, token: str) -> bool:
+        with self.lock:
+            expires = self._oauth_tokens.get(token)
+        return expires is not None and time.monotonic() < expires
 
     def items(self, stream: str, visible_only: bool = False) -> list[Item]:
         """Every record of ``stream`` the emulator holds, reachable or not, account by account.

@@ -36,8 +36,11 @@ HOSTS = (
     "messaging.twilio.com",
     "insights.twilio.com",
     "pricing.twilio.com",
+    "oauth.twilio.com",
 )
 """Every host the emulator answers for; any other ``/h/{hostname}`` is a 404."""
+OAUTH_HOST = "oauth.twilio.com"
+"""Where OAuth 2.0 client credentials are exchanged for a Bearer token (``POST /v2/token``)."""
 
 REGION_PARTS = {"us1": "", "ie1": ".dublin.ie1", "au1": ".sydney.au1"}
 """Twilio's processing regions and what their hosts insert before ``.twilio.com`` (since 2026-04-28 the only

@@ -169,8 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        self._body = self.rfile.read(length) if length else b""
         path, _, query_string = self.path.partition("?")
         try:
             if path.startswith(CONTROL_PREFIX):
@@ -232,6 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
             host=self.headers.get("Host") or "{}:{}".format(*server.server_address[:2]),
             authorization=self.headers.get("Authorization"),
             foreign_next_page_host=injector.faults.foreign_next_page_host,
+            form=dict(parse_qsl(self._body.decode("utf-8", "replace"))),
         )
         try:
             response = server.api.handle(request)
