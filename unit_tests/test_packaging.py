@@ -22,7 +22,8 @@ from source_twilio.definitions import Host
 
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO_DEFINITION_ID = "b9dc6155-672e-42ea-b10d-9f1f1fb95ab1"
-TWILIO_HOSTS = {f"{host.value}{part}.twilio.com" for host in Host for part in REGIONS.values()}  # every host read
+# every host read: the streams' and OAuth's token endpoint, in each region
+TWILIO_HOSTS = {f"{name}{part}.twilio.com" for name in (*(h.value for h in Host), "oauth") for part in REGIONS.values()}
 DIGEST_PINNED_BASE = re.compile(r"^(docker\.io/)?airbyte/python-connector-base:4\.0\.\d+@sha256:[0-9a-f]{64}$")
 
 
