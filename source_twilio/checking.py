@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,9 +14,11 @@ import requests
 from source_twilio.answers import describe, json_body
 from source_twilio.config import TwilioConfig
 from source_twilio.credentials import OAuthRefused, credentials_for
+from source_twilio.definitions import STREAMS, ChildOf, Scope, StreamDefinition
 
 CHECK_TIMEOUT_SECONDS = 30
 CHECK_ATTEMPTS = 3
+ACCESS_PROBES = 8  # lists asked at once when checking what the credentials can read
 
 
 def probe(config: TwilioConfig) -> tuple[bool, str | None]:
@@ -39,7 +42,8 @@ def probe(config: TwilioConfig) -> tuple[bool, str | None]:
                 False,
                 f"The Twilio account {config.account_sid} is {status}: Twilio serves no data for it until it is active again.",
             )
-        return selection_problem(session, config)
+        succeeded, problem = selection_problem(session, config)
+        return (succeeded, problem) if not succeeded or not config.main_account_only else (True, _access(config))
     if response.status_code in (401, 403) and config.auth_type == "api_key" and _reaches_account_data(session, config):
         return False, (
             f"The API key {config.username} can read the account's data but not its account list "
@@ -54,6 +58,37 @@ def probe(config: TwilioConfig) -> tuple[bool, str | None]:
             f"Twilio has no account {config.account_sid} for these credentials ({describe(response)}): check the Account SID.",
         )
     return False, f"Twilio answered the connection check with {describe(response)}; try again later."
+
+
+def _access(config: TwilioConfig) -> str | None:
+    """What an API key or OAuth app (which carry only the permissions they were given) cannot read: one cheap
+    request per list of the main account, several at a time; None if it reads every stream."""
+    lists = [d for d in STREAMS if d.scope is not Scope.CHILD and d.per_parent is None]
+    auth = credentials_for(config)
+
+    def refused(definition: StreamDefinition) -> str | None:
+        url = config.base_url(definition.host) + definition.path.format(account_sid=config.account_sid)
+        params = {**definition.params, **definition.partitions[0], **({"PageSize": 1} if definition.paged else {})}
+        try:
+            response = requests.get(url, params=params, auth=auth, timeout=CHECK_TIMEOUT_SECONDS)
+        except (requests.RequestException, OAuthRefused):
+            return None  # not a refusal: the sync will meet it and say so
+        return describe(response) if response.status_code in (401, 403) else None
+
+    with ThreadPoolExecutor(ACCESS_PROBES) as pool:
+        answers = list(zip(lists, pool.map(refused, lists), strict=True))
+    unreadable = {definition.name: answer for definition, answer in answers if answer}
+    for definition in STREAMS:  # a child stream is read through its parent's list (STREAMS: parents first)
+        parent = (definition.child_of or definition.per_parent or ChildOf("", {})).parent
+        if parent in unreadable:
+            unreadable[definition.name] = f"its parent {parent} is not readable"
+    if not unreadable:
+        return None
+    named = "; ".join(f"{name} ({why})" for name, why in unreadable.items())
+    return (
+        f"Connected, but these credentials cannot read {len(unreadable)} of {len(STREAMS)} streams: {named}. "
+        "Give the key or app those permissions, or leave those streams out of the connection."
+    )
 
 
 def selection_problem(session: requests.Session, config: TwilioConfig) -> tuple[bool, str | None]:

@@ -80,7 +80,7 @@ def _check(config_path: str) -> None:
         succeeded, message = False, error.message
     if succeeded:
         logger.info("Check succeeded")
-        status = AirbyteConnectionStatus(status=Status.SUCCEEDED)
+        status = AirbyteConnectionStatus(status=Status.SUCCEEDED, message=message)
     else:
         logger.error("Check failed")
         status = AirbyteConnectionStatus(status=Status.FAILED, message=str(message))

@@ -121,6 +121,14 @@ class TwilioConfig:
     def emulated(self) -> bool:
         return self.emulator_url is not None
 
+    def base_url(self, host: Host) -> str:
+        """Where a stream's path on ``host`` starts: after the version for the 2010 API and Monitor."""
+        if host is Host.API:
+            return self.api_base + "/2010-04-01/"
+        if host is Host.MONITOR:
+            return self.monitor_base + "/v1/"
+        return self.base_for(host.value) + "/"
+
     def base_for(self, product: str) -> str:
         """Where a Twilio product's host is, in the config's region (``conversations`` ->
         ``https://conversations.dublin.ie1.twilio.com`` in IE1), or the emulator's stand-in for it."""

@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("airbyte")
 
-API_PATH, MONITOR_PATH = "/2010-04-01/", "/v1/"
-
 
 @dataclass(frozen=True)
 class SyncFrame:
@@ -95,11 +93,7 @@ class SyncContext:
             return self._frame
 
     def base_url(self, host: Host) -> str:
-        if host is Host.API:
-            return self.config.api_base + API_PATH
-        if host is Host.MONITOR:
-            return self.config.monitor_base + MONITOR_PATH
-        return self.config.base_for(host.value) + "/"
+        return self.config.base_url(host)
 
     def warn_once(self, message: str) -> None:
         with self._frame_lock:

@@ -36,6 +36,7 @@ from source_twilio.answers import (
     twilio_error,
 )
 
+LACKS_PERMISSION = 20403  # a 403 with this code: the credentials (a restricted key) lack the permission; no retry helps
 AUTH_RETRIES = 5  # extra tries for a 401/403 before the stream is told the account refused it...
 AUTH_RETRY_SECONDS = 38  # ...waiting 1.25, 2.5, 5, 10 and 20 s: a burst of CloudFront 401s passes within that
 MAX_RETRIES = 10
@@ -96,7 +97,7 @@ class TwilioErrorHandler(ErrorHandler):
             )
         if status >= 500 or status == 408:
             return self._retry(describe(response))
-        if status == 403 and self._feature:
+        if status == 403 and (self._feature or twilio_error(response)[0] == LACKS_PERMISSION):
             return ErrorResolution(
                 ResponseAction.IGNORE, FailureType.config_error, f"{self._stream_name}: {describe(response)}"
             )

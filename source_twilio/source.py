@@ -44,7 +44,7 @@ class SourceTwilio(AbstractSource):
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         succeeded, message = self.check_connection(logger, config)
         if succeeded:
-            return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+            return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=message)
         return AirbyteConnectionStatus(status=Status.FAILED, message=str(message))
 
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> tuple[bool, str | None]:

@@ -33,7 +33,7 @@ from source_twilio.conversion import RecordConverter, to_datetime
 from source_twilio.credentials import ACCOUNT_HEADER
 from source_twilio.definitions import ACCOUNT_TOKEN, BY_NAME, Scope, StreamDefinition
 from source_twilio.emission import SliceRules
-from source_twilio.errors import TwilioBackoffStrategy, TwilioErrorHandler
+from source_twilio.errors import LACKS_PERMISSION, TwilioBackoffStrategy, TwilioErrorHandler
 from source_twilio.output import RecordLines, pack_records
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
 from source_twilio.planning import SWEEP, WHOLE, Planner, SlicePlan, interleave
@@ -395,6 +395,15 @@ class TwilioStream(HttpStream, CheckpointMixin):
                 )
                 self._unavailable.add(account_sid)  # its later slices are not asked for
                 raise SkipList(f"no {self.definition.feature}") from None
+            if error.status == 403 and error.code == LACKS_PERMISSION:
+                raise AirbyteTracedException(
+                    message=(
+                        f"The credentials lack the permission to read stream {self.name} ({error}): give the API key "
+                        "that permission (Twilio Console > API keys), or leave the stream out of the connection."
+                    ),
+                    internal_message=str(error),
+                    failure_type=FailureType.config_error,
+                ) from None
             if error.kind is ErrorKind.REFUSED:
                 self._refused(account_sid, str(error))
             raise ListFailed(f"{error}", FailureType.system_error) from error

@@ -203,7 +203,7 @@ class Principal:
     """Who is calling: the account owning the credential, and which kind of credential it is."""
 
     account_sid: str
-    kind: str  # "auth_token", "main_key" or "standard_key"
+    kind: str  # "auth_token", "main_key", "standard_key", "restricted_key" or "oauth"
 
 
 class TwilioApi:
@@ -249,6 +249,10 @@ class TwilioApi:
                 handler, arguments = getattr(self, f"_{route}"), match.groupdict()
             if request.method != "GET":
                 raise ApiError(405, 20004, "Method not allowed")
+            if principal.kind == "restricted_key":
+                needed = permission_of(product[0].host if product else "api.twilio.com", request.path)
+                if needed not in self.dataset.options.restricted_key_permissions:
+                    raise ApiError(403, 20403, f"The API key lacks the permission for this resource ({needed})")
             with self.dataset.lock:
                 self.dataset.reveal_due()  # lagged writes whose time has come are listed from now on
                 return handler(request, principal, **arguments)
@@ -286,6 +290,8 @@ class TwilioApi:
             return Principal(main_sid, "main_key")
         if (username, password) == self.dataset.standard_key:
             return Principal(main_sid, "standard_key")
+        if (username, password) == self.dataset.restricted_key:
+            return Principal(main_sid, "restricted_key")
         with self.dataset.lock:
             account = self.dataset.account(username)
         if account is None or password != account["auth_token"] or account["status"] != "active":
@@ -528,6 +534,45 @@ class TwilioApi:
         else:
             body = list_envelope(request.path, spec.list_key, records, filters, paging, page, foreign)
         return ApiResponse(200, body)
+
+
+PERMISSIONS_BY_HOST = {
+    "conversations.twilio.com": "conversations",
+    "studio.twilio.com": "studio",
+    "trunking.twilio.com": "trunking",
+    "verify.twilio.com": "verify",
+    "messaging.twilio.com": "messaging",
+    "insights.twilio.com": "voice",
+    "pricing.twilio.com": "pricing",
+    "monitor.twilio.com": "monitor",
+}
+PERMISSIONS_BY_RESOURCE = {
+    "Messages": "messaging",
+    "Calls": "voice",
+    "Conferences": "voice",
+    "Recordings": "voice",
+    "Transcriptions": "voice",
+    "Queues": "voice",
+    "OutgoingCallerIds": "voice",
+    "Applications": "voice",
+    "IncomingPhoneNumbers": "phone-numbers",
+    "AvailablePhoneNumbers": "phone-numbers",
+    "Addresses": "phone-numbers",
+    "Usage": "usage",
+    "Balance": "usage",
+}
+
+
+def permission_of(hostname: str, path: str) -> str:
+    """The restricted-key permission a request needs: a product area (Twilio's permissions are finer; the emulator
+    models which lists a key can read, not their names)."""
+    if hostname in PERMISSIONS_BY_HOST:
+        return PERMISSIONS_BY_HOST[hostname]
+    if path == "/v1/Alerts":
+        return "monitor"
+    parts = path.split("/")  # /2010-04-01/Accounts/AC.../Resource...
+    resource = parts[4].removesuffix(".json") if len(parts) > 4 else ""
+    return PERMISSIONS_BY_RESOURCE.get(resource, "accounts")
 
 
 def _first_values(query: list[tuple[str, str]]) -> dict[str, str]:

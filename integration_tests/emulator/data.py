@@ -120,6 +120,8 @@ class DatasetOptions:
     alert_history_days: int = 40
     message_retention_days: int = MESSAGE_RETENTION_DAYS
     now: datetime | None = None
+    restricted_key_permissions: tuple[str, ...] = ("accounts", "messaging", "usage")
+    """What the restricted API key may read (areas of ``api.permission_of``); anything else: 403, 20403."""
     oauth_token_seconds: int = 3600
     """How long an OAuth access token lives (Twilio: 1 hour by default, settable from a minute to 30 days)."""
     region: str = "us1"
@@ -178,6 +180,7 @@ class Dataset:
         """(SID, secret) of the main account's Main API key."""
         self.standard_key = (new_sid(keys_rng, "SK"), new_secret(keys_rng))
         self.oauth_client = (new_sid(keys_rng, "OQ"), new_secret(keys_rng))  # an OAuth app of the main account
+        self.restricted_key = (new_sid(keys_rng, "SK"), new_secret(keys_rng))  # only its permissions
         self._oauth_tokens: dict[str, float] = {}  # access token -> when it expires (time.monotonic)
         self.oauth_tokens_issued = 0
         """(SID, secret) of the main account's Standard API key."""
@@ -225,6 +228,8 @@ class Dataset:
                 "api_key_secret": self.main_key[1],
                 "standard_key_sid": self.standard_key[0],
                 "standard_key_secret": self.standard_key[1],
+                "restricted_key_sid": self.restricted_key[0],
+                "restricted_key_secret": self.restricted_key[1],
                 "oauth_client_id": self.oauth_client[0],
                 "oauth_client_secret": self.oauth_client[1],
                 "subaccount_sids": [record["sid"] for record in subaccounts],
