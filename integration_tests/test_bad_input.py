@@ -84,16 +84,7 @@ def messages_state(stream_state: Any) -> list[dict[str, Any]]:
 
 
 MESSAGES = catalog_for(["messages"], "incremental")
-UPSTREAM_STATE = {  # what Airbyte's own (declarative) Twilio connector saves for messages
-    "states": [
-        {
-            "partition": {"subresource_uri": "/2010-04-01/Accounts/AC1/Messages.json"},
-            "cursor": {"date_sent": "2024-05-01T00:00:00Z"},
-        }
-    ],
-    "state": {"date_sent": "2024-05-01T00:00:00Z"},
-    "use_global_cursor": False,
-}
+FOREIGN_STATE = {"cursor": {"id": 5}, "page": 3}  # neither this connector's nor Airbyte's Twilio connector's
 
 
 @dataclass(frozen=True)
@@ -238,7 +229,7 @@ CASES: dict[str, Case] = {
         "read",
         ("saved state of stream messages is not one this connector can resume from", "Reset"),
         catalog=MESSAGES,
-        state=messages_state(UPSTREAM_STATE),
+        state=messages_state(FOREIGN_STATE),
     ),
     "state with a cursor that is not an instant": Case(
         "read",

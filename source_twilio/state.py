@@ -5,7 +5,8 @@ every version of every record has been read, and the versions read at or after i
 bytes per account, plus 6 bytes per record changed in the last minutes before the sync (or, for usage records,
 per record inside the lookback). No records inside. A cursor only moves forward, and only once a whole window
 below it has been emitted. Version 1 (without ``seen``, with usage ``digests``) is read: its cursors are kept and
-its digests dropped, so usage inside the lookback is emitted once more.
+its digests dropped, so usage inside the lookback is emitted once more. So is the state Airbyte's own connector
+left (``migration``).
 
 The JSON is built once per change, not each time the CDK asks for it (it asks after every record).
 """
@@ -20,6 +21,7 @@ from typing import Any
 import orjson
 
 from source_twilio.config import ConfigError
+from source_twilio.migration import EVERY_ACCOUNT, airbyte_cursors
 from source_twilio.timeutil import format_datetime, parse_iso_datetime
 
 STATE_VERSION = 2
@@ -42,8 +44,15 @@ class StreamState:
     JSON is assembled only when a STATE message is written. With a thousand accounts, a slice costs one entry."""
 
     def __init__(
-        self, cursors: Mapping[str, datetime] | None = None, seen: Mapping[str, Iterable[int]] | None = None
+        self,
+        cursors: Mapping[str, datetime] | None = None,
+        seen: Mapping[str, Iterable[int]] | None = None,
+        *,
+        every_account: datetime | None = None,
     ) -> None:
+        """``every_account``: the cursor of a partition without its own (Airbyte's one cursor for a stream, or for all
+        its accounts); never written: once a partition has read, it has its own."""
+        self._every_account = every_account
         self._cursors: dict[str, datetime] = {}
         self._seen: dict[str, frozenset[int]] = {}
         self._written: dict[str, dict[str, str]] = {"cursors": {}, "seen": {}}  # the entries, as in the JSON
@@ -55,7 +64,11 @@ class StreamState:
             self.remember(key, versions, replace=True)
 
     def cursor(self, key: str) -> datetime | None:
-        return self._cursors.get(key)
+        """The partition's cursor; else its account's (a state Airbyte's connector left), else ``every_account``."""
+        found = self._cursors.get(key)
+        if found is None and "/" in key:
+            found = self._cursors.get(key.partition("/")[0])
+        return found if found is not None else self._every_account
 
     def seen(self, key: str) -> frozenset[int]:
         return self._seen.get(key, frozenset())
@@ -115,6 +128,9 @@ class StreamState:
             return cls()
         if not isinstance(value, Mapping):
             raise _unreadable(stream_name, f"it is a {type(value).__name__}, not an object")
+        if "version" not in value and (migrated := airbyte_cursors(value)) is not None:
+            every = migrated.pop(EVERY_ACCOUNT, None)
+            return cls(cursors=migrated, every_account=every)
         if value.get("version") not in READABLE_VERSIONS or not isinstance(value.get("cursors"), Mapping):
             keys = ", ".join(sorted(map(str, value))[:5])
             raise _unreadable(stream_name, f"it has keys {keys or 'none'}, not version {STATE_VERSION} and cursors")

@@ -66,8 +66,8 @@ def test_given_version_1_state_when_read_then_cursors_are_kept_and_digests_dropp
     "blob, why",
     [
         ("2026-01-01", "it is a str, not an object"),
-        ({"date_updated": "2026-01-01T00:00:00Z"}, "keys date_updated"),  # Airbyte's own connector
-        ({SID: {"date_created": "2026-01-01"}}, "not version 2"),  # per-account upstream shape
+        ({"cursor": {"id": 5}, "page": 3}, "keys cursor, page"),  # another connector's
+        ({SID: {"id": 5}}, "not version 2"),
         ({"version": 3, "cursors": {}}, "not version 2"),
         ({"version": 2, "cursors": {SID: "yesterday"}}, "not an ISO 8601 instant"),
         ({"version": 2, "cursors": {SID: 5}}, "not an ISO 8601 instant"),
@@ -85,3 +85,38 @@ def test_given_unreadable_state_when_read_then_config_error_says_why_and_how_to_
 def test_partition_keys_name_the_account_and_the_list():
     assert partition_key({"account_sid": SID}) == SID
     assert partition_key({"account_sid": SID, "params": {"Status": "in-progress"}}) == f"{SID}/Status=in-progress"
+
+
+@pytest.mark.parametrize(
+    "blob, cursors, every_account",
+    [
+        ({"date_updated": "2026-01-01T00:00:00Z"}, {}, datetime(2026, 1, 1, tzinfo=UTC)),  # one flat cursor
+        ({SID: {"date_created": "2026-01-01"}}, {SID: datetime(2026, 1, 1, tzinfo=UTC)}, None),  # per account SID
+        (
+            {
+                "states": [
+                    {
+                        "partition": {"subresource_uri": f"/2010-04-01/Accounts/{SID}/Messages/SM1/Media.json"},
+                        "cursor": {"date_created": "2026-02-01T00:00:00Z"},
+                    },
+                    {
+                        "partition": {"subresource_uri": f"/2010-04-01/Accounts/{SID}/Messages/SM2/Media.json"},
+                        "cursor": {"date_created": "Thu, 01 Jan 2026 00:00:00 +0000"},
+                    },
+                ],
+                "state": {"date_created": "2025-06-01T00:00:00Z"},
+            },
+            {SID: datetime(2026, 1, 1, tzinfo=UTC)},  # the earliest of the account's partitions
+            datetime(2025, 6, 1, tzinfo=UTC),
+        ),
+    ],
+    ids=["flat", "per-account", "per-partition"],
+)
+def test_given_the_state_airbytes_connector_left_when_read_then_each_account_resumes_from_its_cursor(
+    blob, cursors, every_account
+):
+    state = StreamState.from_json(blob, "messages")
+    assert state.cursors == cursors
+    assert state.cursor("AC" + "9" * 32) == every_account
+    for sid, moment in cursors.items():
+        assert state.cursor(f"{sid}/Status=completed") == moment  # a conference status partition: its account's

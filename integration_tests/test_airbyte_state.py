@@ -1,0 +1,89 @@
+"""An existing Airbyte connection pointed at this image: the state Airbyte's own Twilio connector left (per-partition
+cursors keyed by subresource URI, usage records by account, one flat cursor for alerts) is resumed from, not
+answered with "reset": each account goes on from its cursor (less the lookback), nothing changed since is lost, and
+the history before it is not read again."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import pytest
+
+from integration_tests.connector_runner import auth_token_config, catalog_for, readable_accounts, run_connector
+from integration_tests.emulator import Dataset, DatasetOptions, serve
+
+pytestmark = pytest.mark.e2e
+
+STREAMS = ["messages", "calls", "alerts", "usage_records"]
+
+
+def instant(value: str) -> datetime:
+    if value[0].isdigit():
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsedate_to_datetime(value).astimezone(timezone.utc)
+
+
+def airbyte_states(accounts: list[str], cursor: datetime) -> list[dict[str, Any]]:
+    at = cursor.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def per_partition(resource: str, field: str) -> dict[str, Any]:
+        return {
+            "states": [
+                {
+                    "partition": {"subresource_uri": f"/2010-04-01/Accounts/{sid}/{resource}.json", "parent_slice": {}},
+                    "cursor": {field: at},
+                }
+                for sid in accounts
+            ]
+        }
+
+    blobs = {
+        "messages": per_partition("Messages", "date_sent"),
+        "calls": per_partition("Calls", "end_time"),
+        "alerts": {"date_generated": at},
+        "usage_records": {
+            "states": [
+                {
+                    "partition": {"account_sid": sid, "date_created": "Tue, 17 Nov 2020 04:08:53 +0000"},
+                    "cursor": {"start_date": at},
+                }
+                for sid in accounts
+            ]
+        },
+    }
+    return [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": blob}}
+        for name, blob in blobs.items()
+    ]
+
+
+def test_given_the_state_airbytes_connector_left_when_reading_then_each_account_resumes_from_its_cursor(tmp_path):
+    dataset = Dataset(DatasetOptions(seed=67, subaccounts=1, suspended_subaccounts=0, messages_per_account=600))
+    now = datetime.fromtimestamp(dataset.clock(), timezone.utc)
+    cursor = now - timedelta(days=3)
+    accounts = sorted(readable_accounts(dataset))
+    with serve(dataset) as emulator:
+        run = run_connector(
+            "read",
+            emulator.url,
+            tmp_path,
+            config=auth_token_config(dataset),
+            catalog=catalog_for(STREAMS, "incremental"),
+            state=airbyte_states(accounts, cursor),
+        )
+    assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+    lookback = timedelta(minutes=360)
+    for stream, field in (("messages", "date_updated"), ("calls", "date_updated")):
+        emitted = {record["sid"] for record in run.records.get(stream, [])}
+        records = [item.record for item in dataset.items(stream) if item.account_sid in accounts]
+        changed = {r["sid"] for r in records if instant(r[field]) >= cursor}
+        assert changed and changed <= emitted, f"{stream}: changed since the cursor, not emitted"
+        old = {r["sid"] for r in records if instant(r[field]) < cursor - lookback - timedelta(days=2)}
+        assert old and not old & emitted, f"{stream}: the history before the cursor was read again"
+    alerts = run.records.get("alerts", [])
+    assert alerts and all(instant(a["date_generated"]) >= cursor - lookback - timedelta(days=1) for a in alerts)
+    usage = run.records.get("usage_records", [])
+    assert usage and all(u["start_date"] >= (cursor - timedelta(days=100)).strftime("%Y-%m-%d") for u in usage)
+    assert all(state["stream"]["stream_state"].get("version") == 2 for state in run.final_states)
