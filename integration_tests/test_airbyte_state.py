@@ -5,14 +5,17 @@ the history before it is not read again."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from integration_tests.connector_runner import auth_token_config, catalog_for, readable_accounts, run_connector
 from integration_tests.emulator import Dataset, DatasetOptions, serve
+from source_twilio.migration import ACCOUNT
 
 pytestmark = pytest.mark.e2e
 
@@ -86,4 +89,47 @@ def test_given_the_state_airbytes_connector_left_when_reading_then_each_account_
     assert alerts and all(instant(a["date_generated"]) >= cursor - lookback - timedelta(days=1) for a in alerts)
     usage = run.records.get("usage_records", [])
     assert usage and all(u["start_date"] >= (cursor - timedelta(days=100)).strftime("%Y-%m-%d") for u in usage)
+    assert all(state["stream"]["stream_state"].get("version") == 2 for state in run.final_states)
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "airbyte_0_16_states.json"
+
+
+def test_given_real_state_messages_of_airbytes_0_16_when_reading_then_each_account_resumes_from_its_cursor(tmp_path):
+    """The STATE messages Airbyte's 0.16.0 wrote for the same emulated accounts (see the fixture's comment)."""
+    states = json.loads(FIXTURE.read_text())["states"]
+    dataset = Dataset(
+        DatasetOptions(
+            seed=71,
+            subaccounts=1,
+            suspended_subaccounts=0,
+            messages_per_account=50,
+            calls_per_account=20,
+            now=datetime(2026, 11, 29, 8, 53, tzinfo=timezone.utc),
+        )
+    )
+    streams = [state["stream"]["stream_descriptor"]["name"] for state in states]
+    with serve(dataset) as emulator:
+        run = run_connector(
+            "read",
+            emulator.url,
+            tmp_path,
+            config=auth_token_config(dataset),
+            catalog=catalog_for(streams, "incremental"),
+            state=states,
+        )
+    assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+    messages = next(s for s in states if s["stream"]["stream_descriptor"]["name"] == "messages")
+    cursors = {
+        ACCOUNT.search(entry["partition"]["subresource_uri"]).group(0): instant(entry["cursor"]["date_sent"])
+        for entry in messages["stream"]["stream_state"]["states"]
+    }
+    emitted = {record["sid"] for record in run.records.get("messages", [])}
+    lookback = timedelta(minutes=360)
+    for item in dataset.items("messages"):
+        updated = instant(item.record["date_updated"])
+        if updated >= cursors[item.account_sid]:
+            assert item.record["sid"] in emitted, "changed since Airbyte's cursor, not emitted"
+        if updated < cursors[item.account_sid] - lookback - timedelta(days=1) and item.record["date_sent"]:
+            assert item.record["sid"] not in emitted, "read again from before Airbyte's cursor"
     assert all(state["stream"]["stream_state"].get("version") == 2 for state in run.final_states)
