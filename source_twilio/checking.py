@@ -60,9 +60,9 @@ def probe(config: TwilioConfig) -> tuple[bool, str | None]:
     return False, f"Twilio answered the connection check with {describe(response)}; try again later."
 
 
-def _access(config: TwilioConfig) -> str | None:
-    """What an API key or OAuth app (which carry only the permissions they were given) cannot read: one cheap
-    request per list of the main account, several at a time; None if it reads every stream."""
+def _access(config: TwilioConfig) -> str:
+    """What an API key or OAuth app reaches: the main account only, and, as they carry only the permissions they were
+    given, which streams not (one cheap request per list of the main account, several at a time)."""
     lists = [d for d in STREAMS if d.scope is not Scope.CHILD and d.per_parent is None]
     auth = credentials_for(config)
 
@@ -82,11 +82,15 @@ def _access(config: TwilioConfig) -> str | None:
         parent = (definition.child_of or definition.per_parent or ChildOf("", {})).parent
         if parent in unreadable:
             unreadable[definition.name] = f"its parent {parent} is not readable"
+    reach = (
+        "Connected. An API key or OAuth app reaches the main account only: its subaccounts are not read (the Auth "
+        "Token reads them)."
+    )
     if not unreadable:
-        return None
+        return reach
     named = "; ".join(f"{name} ({why})" for name, why in unreadable.items())
     return (
-        f"Connected, but these credentials cannot read {len(unreadable)} of {len(STREAMS)} streams: {named}. "
+        f"{reach} These credentials cannot read {len(unreadable)} of {len(STREAMS)} streams: {named}. "
         "Give the key or app those permissions, or leave those streams out of the connection."
     )
 
