@@ -167,7 +167,7 @@ def test_unreadable_state_stops_with_a_message_instead_of_restarting(emulator, t
     state = [
         {
             "type": "STREAM",
-            "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"date_updated": "2024-01-01"}},
+            "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"cursor": {"id": 5}}},
         }
     ]
     run = run_connector(

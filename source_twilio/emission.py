@@ -46,6 +46,7 @@ class Previously:
 
     since: str  # ISO 8601 UTC, as records' converted timestamps are
     versions: frozenset[int] = frozenset()
+    saw_nulls: bool = True  # False after Airbyte's connector, whose date filters never return a null date
 
 
 class Place(Enum):
@@ -111,6 +112,8 @@ class SliceRules:
         if self.previously is None:
             return True
         value = record.get(self.time_field) if self.time_field else None
+        if value is None and self.time_field and not self.previously.saw_nulls:
+            return True
         return _comparable(value) and value >= self.previously.since
 
     def is_updated(self, record: Record, cursor: str | None = None) -> bool:

@@ -11,9 +11,12 @@ Its shapes, 0.x to 1.x (from its state migrations and real STATE messages):
 - older still, a cursor per account: ``{"AC...": {"date_created": "2024-01-01"}}``.
 
 Each account resumes from its cursor (less the lookback, as always). Where an account has several (a cursor per
-message's media, per conference status), it resumes from the earliest: reading more again is safe, missing is
-not, and Airbyte's own cursors can lag behind what it emitted (its stuck-cursor bug). The versions read after the
-cursor are not known, so the first sync may emit again what changed in the lookback: at most a few hours' worth.
+message's media), it resumes from the earliest: reading more again is safe, missing is not, and Airbyte's own
+cursors can lag behind what it emitted (its stuck-cursor bug). What Airbyte never read before its cursor is read
+too: messages and calls whose date is null (its date filters never return them: the first sync's sweep reaches
+back to the start date), completed conferences and recordings older than 400 days (``NOT_TRUSTED``: read again
+from the start date). The versions read after the cursor are not known, so the first sync may emit again what
+changed in the lookback: at most a few hours' worth.
 """
 
 from __future__ import annotations
@@ -31,17 +34,32 @@ EVERY_ACCOUNT = "*"  # the key of a cursor for every account without one of its 
 CURSOR_FIELDS = ("date_updated", "date_sent", "date_created", "start_time", "end_time", "date_generated", "start_date")
 
 
-def airbyte_cursors(value: Mapping[str, Any]) -> dict[str, datetime] | None:
+NOT_TRUSTED = {
+    "conferences": "0.16 lists no completed conference (no Status since 2026-07-13)",
+    "recordings": "it never read recordings older than 400 days, which Twilio keeps",
+}
+"""Streams whose Airbyte cursor does not mean "everything before it was read": read again from the start date."""
+
+
+def airbyte_cursors(value: Mapping[str, Any], stream_name: str = "") -> dict[str, datetime] | None:
     """Cursors by partition key (an account, or ``EVERY_ACCOUNT``) from one of Airbyte's shapes; None if it is
-    none of them."""
+    none of them; no cursor at all for a stream whose Airbyte cursor cannot be trusted (``NOT_TRUSTED``)."""
+    cursors = _cursors(value)
+    return {} if cursors is not None and stream_name in NOT_TRUSTED else cursors
+
+
+def _cursors(value: Mapping[str, Any]) -> dict[str, datetime] | None:
     if isinstance(value.get("states"), list):
         cursors: dict[str, datetime] = {}
         for entry in value["states"]:
-            account = _account_of(entry.get("partition")) if isinstance(entry, Mapping) else None
+            partition = entry.get("partition") if isinstance(entry, Mapping) else None
+            account = _account_of(partition)
             moment = _instant_of(entry.get("cursor")) if isinstance(entry, Mapping) else None
             if account is None or moment is None:
                 return None
-            cursors[account] = min(cursors.get(account, moment), moment)
+            status = partition.get("status") or partition.get("Status") if isinstance(partition, Mapping) else None
+            key = f"{account}/Status={status}" if status else account
+            cursors[key] = min(cursors.get(key, moment), moment)
         overall = _instant_of(value.get("state"))
         if overall is not None:
             cursors[EVERY_ACCOUNT] = overall

@@ -133,10 +133,10 @@ class Planner:
             yield SlicePlan(partition, key, None, sweep=None, last=True, rules=SliceRules(**common))
             return
         cursor = previous.cursor(key) if previous is not None else None
-        start = max(self.start_date, floor_to_second(created)) if created else self.start_date
+        start = origin = max(self.start_date, floor_to_second(created)) if created else self.start_date
         if cursor is not None and previous is not None:
             start = max(start, cursor - self.lookback)
-            common["previously"] = Previously(format_datetime(cursor), previous.seen(key))
+            common["previously"] = Previously(format_datetime(cursor), previous.seen(key), not previous.migrated)
         common["time_field"] = time_filter.field
         if previous is not None:
             common |= self._memory(time_filter, frame)
@@ -152,8 +152,9 @@ class Planner:
         windows = plan_windows(start, frame.start, time_filter.window, whole_days=time_filter.whole_days)
         if len(windows) > PROBED_FROM:
             windows.insert(0, Window(windows[0].start, windows[-1].end))  # the probe: see ``SlicePlan.probe``
-        if time_filter.sweep is not None:
-            reach = format_datetime(start if cursor is None else max(start - SWEEP_REACH, self.start_date))
+        if time_filter.sweep is not None:  # a migrated state's cursors never covered the null dates: from the start
+            fresh = cursor is None or (previous is not None and previous.migrated)
+            reach = format_datetime(origin if fresh else max(start - SWEEP_REACH, self.start_date))
             for index, params in enumerate(time_filter.sweep.lists):
                 rules = SliceRules(**common, sweep=True, sweep_order=time_filter.sweep.order, low=reach)
                 last = not windows and index == len(time_filter.sweep.lists) - 1

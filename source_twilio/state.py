@@ -49,10 +49,13 @@ class StreamState:
         seen: Mapping[str, Iterable[int]] | None = None,
         *,
         every_account: datetime | None = None,
+        migrated: bool = False,
     ) -> None:
-        """``every_account``: the cursor of a partition without its own (Airbyte's one cursor for a stream, or for all
-        its accounts); never written: once a partition has read, it has its own."""
+        """``every_account``: the cursor of an account without its own (Airbyte's one cursor for a stream, or for all
+        its accounts); never written: once a partition has read, it has its own. ``migrated``: the cursors are
+        Airbyte's, which never read the records whose date is null (see ``migration``)."""
         self._every_account = every_account
+        self.migrated = migrated
         self._cursors: dict[str, datetime] = {}
         self._seen: dict[str, frozenset[int]] = {}
         self._written: dict[str, dict[str, str]] = {"cursors": {}, "seen": {}}  # the entries, as in the JSON
@@ -64,11 +67,9 @@ class StreamState:
             self.remember(key, versions, replace=True)
 
     def cursor(self, key: str) -> datetime | None:
-        """The partition's cursor; else its account's (a state Airbyte's connector left), else ``every_account``."""
+        """The partition's cursor; for an account without one, ``every_account``."""
         found = self._cursors.get(key)
-        if found is None and "/" in key:
-            found = self._cursors.get(key.partition("/")[0])
-        return found if found is not None else self._every_account
+        return found if found is not None or "/" in key else self._every_account
 
     def seen(self, key: str) -> frozenset[int]:
         return self._seen.get(key, frozenset())
@@ -128,9 +129,9 @@ class StreamState:
             return cls()
         if not isinstance(value, Mapping):
             raise _unreadable(stream_name, f"it is a {type(value).__name__}, not an object")
-        if "version" not in value and (migrated := airbyte_cursors(value)) is not None:
+        if "version" not in value and (migrated := airbyte_cursors(value, stream_name)) is not None:
             every = migrated.pop(EVERY_ACCOUNT, None)
-            return cls(cursors=migrated, every_account=every)
+            return cls(cursors=migrated, every_account=every, migrated=True)
         if value.get("version") not in READABLE_VERSIONS or not isinstance(value.get("cursors"), Mapping):
             keys = ", ".join(sorted(map(str, value))[:5])
             raise _unreadable(stream_name, f"it has keys {keys or 'none'}, not version {STATE_VERSION} and cursors")

@@ -242,3 +242,12 @@ def test_given_a_queued_message_seen_by_the_sweep_when_it_is_sent_then_its_uncha
     assert sent is not None and sent.children is Children.ALL
     assert not later.emits_child(old_media, sent)
     assert later.emits_child(media("ME2", "2026-03-02T10:00:00Z"), sent)
+
+
+def test_given_a_state_left_by_airbytes_connector_then_a_record_whose_date_is_null_is_new():
+    """Its date filters never returned an unsent message: the sweep emits those, once."""
+    queued = message("SM1", None, "2026-02-01T00:00:00Z")  # before the cursor, never emitted by Airbyte's connector
+    sweep = replace(window_rules(previously=Previously(SINCE, saw_nulls=False)), low=None, high=None, sweep=True)
+    assert sweep.emits(queued)
+    ours = replace(window_rules(), low=None, high=None, sweep=True)  # after one of our own syncs: it saw it
+    assert not ours.emits(queued)
