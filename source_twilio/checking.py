@@ -78,7 +78,7 @@ def _access(config: TwilioConfig) -> str:
     with ThreadPoolExecutor(ACCESS_PROBES) as pool:
         answers = list(zip(lists, pool.map(refused, lists), strict=True))
     unreadable = {definition.name: answer for definition, answer in answers if answer}
-    for definition in STREAMS:  # a child stream is read through its parent's list (STREAMS: parents first)
+    for definition in STREAMS:  # a child is read through its parent: a parent that is itself one comes first
         parent = (definition.child_of or definition.per_parent or ChildOf("", {})).parent
         if parent in unreadable:
             unreadable[definition.name] = f"its parent {parent} is not readable"

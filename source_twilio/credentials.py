@@ -68,11 +68,15 @@ class OAuthToken:
                         f"Could not reach Twilio's OAuth token endpoint ({type(error).__name__})."
                     ) from None
             else:
-                if response.status_code not in (429,) and response.status_code < 500:
+                if response.status_code != 429 and response.status_code < 500:
                     break
-            time.sleep(2**attempt)
+            if attempt < TOKEN_ATTEMPTS - 1:
+                time.sleep(2**attempt)
         assert response is not None
-        body = json_body(response) if response.status_code == 200 else None
+        try:
+            body = json_body(response) if response.status_code == 200 else None
+        except ValueError:
+            body = None  # not JSON: said below, with Twilio's answer described
         token = body.get("access_token") if isinstance(body, dict) else None
         if not token:
             raise OAuthRefused(
