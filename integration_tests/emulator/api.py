@@ -19,7 +19,7 @@ from .errors import ApiError, bad_request, not_found, unauthorized
 from .filters import Interval, Op, TimeParam, comparisons, interval_of
 from .generate import AVAILABLE_NUMBER_PATHS, AVAILABLE_NUMBER_STREAMS
 from .limits import ALERT_RESULT_LIMIT, ALERT_RETENTION_DAYS, MAX_CALL_SECONDS
-from .listspec import ListSpec, Retention
+from .listspec import ListSpec, Retention, monitor_retention
 from .paging import PAGING_KEYS, list_envelope, meta_envelope, parse_paging, select_page
 from .products import GLOBAL, OAUTH_HOST, VOICE_INSIGHTS_DISABLED, ProductList, find_product, locate
 from .store import Collection, Row
@@ -71,13 +71,7 @@ MESSAGE_RETENTION = Retention(
 MEDIA_RETENTION = Retention(
     _message_retention, frozenset({"DateCreated>", "DateCreated<", "DateCreated"}), 20004, RETENTION_MESSAGE
 )
-ALERT_RETENTION = Retention(
-    lambda _: ALERT_RETENTION_DAYS,
-    frozenset({"StartDate", "EndDate"}),
-    20001,
-    f"StartDate and EndDate must be within the last {ALERT_RETENTION_DAYS} days: "
-    f"queries for alerts older than {ALERT_RETENTION_DAYS} days are not supported",
-)
+ALERT_RETENTION = monitor_retention(ALERT_RETENTION_DAYS, "alerts")
 
 ACCOUNT_RESOURCES: dict[str, ListSpec] = {
     "Addresses": ListSpec(

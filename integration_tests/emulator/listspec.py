@@ -28,6 +28,17 @@ class Retention:
     status: int = 400
 
 
+def monitor_retention(days: int, what: str) -> Retention:
+    """Monitor's fixed retention (alerts, events): a ``StartDate``/``EndDate`` older than ``days`` is a 400, 20001."""
+    return Retention(
+        lambda _: days,
+        frozenset({"StartDate", "EndDate"}),
+        20001,
+        f"StartDate and EndDate must be within the last {days} days: "
+        f"queries for {what} older than {days} days are not supported",
+    )
+
+
 @dataclass(frozen=True)
 class ListSpec:
     """How one list endpoint filters: time keys, exact-match keys (query key -> record field), defaults.

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from .errors import bad_request
 from .filters import Op, TimeParam
 from .limits import MONITOR_EVENT_RETENTION_DAYS, VERIFY_MAX_PAGE_SIZE, VOICE_INSIGHTS_RETENTION_DAYS
-from .listspec import ListSpec, Retention
+from .listspec import ListSpec, Retention, monitor_retention
 from .timefmt import iso_z, parse_filter_datetime
 
 HOST_PREFIX = re.compile(r"^/h/(?P<hostname>[A-Za-z0-9.-]+)(?P<path>/.*)?$")
@@ -158,13 +158,7 @@ class ProductList:
 
 
 _SID = "[0-9a-fA-F]{32}"
-MONITOR_EVENT_RETENTION = Retention(
-    lambda _: MONITOR_EVENT_RETENTION_DAYS,
-    frozenset({"StartDate", "EndDate"}),
-    20001,
-    f"StartDate and EndDate must be within the last {MONITOR_EVENT_RETENTION_DAYS} days: "
-    f"queries for events older than {MONITOR_EVENT_RETENTION_DAYS} days are not supported",
-)
+MONITOR_EVENT_RETENTION = monitor_retention(MONITOR_EVENT_RETENTION_DAYS, "events")
 VOICE_INSIGHTS_RETENTION = Retention(
     lambda _: VOICE_INSIGHTS_RETENTION_DAYS,
     frozenset({"StartTime", "EndTime"}),
