@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from integration_tests.connector_runner import START_DATE, catalog_for, emitted_keys, expected_keys, run_connector
+from integration_tests.connector_runner import api_key_config, catalog_for, emitted_keys, expected_keys, run_connector
 from integration_tests.emulator import Dataset, DatasetOptions, serve
 
 pytestmark = pytest.mark.e2e
@@ -24,16 +24,7 @@ def dataset() -> Dataset:
 
 
 def restricted_config(dataset: Dataset) -> dict[str, Any]:
-    credentials = dataset.credentials
-    return {
-        "account_sid": credentials["account_sid"],
-        "credentials": {
-            "auth_type": "api_key",
-            "api_key_sid": credentials["restricted_key_sid"],
-            "api_key_secret": credentials["restricted_key_secret"],
-        },
-        "start_date": START_DATE,
-    }
+    return api_key_config(dataset, "restricted_key")
 
 
 def test_given_a_restricted_key_when_checking_then_it_succeeds_and_names_each_stream_it_cannot_read(dataset, tmp_path):
