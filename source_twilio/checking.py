@@ -64,18 +64,20 @@ def _access(config: TwilioConfig) -> str:
     """What an API key or OAuth app reaches: the main account only, and, as they carry only the permissions they were
     given, which streams not (one cheap request per list of the main account, several at a time)."""
     lists = [d for d in STREAMS if d.scope is not Scope.CHILD and d.per_parent is None]
-    auth = credentials_for(config)
+    session = requests.Session()  # its connections are reused by the probes, several hosts' at once
+    session.auth = credentials_for(config)
+    session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=ACCESS_PROBES))
 
     def refused(definition: StreamDefinition) -> str | None:
         url = config.base_url(definition.host) + definition.path.format(account_sid=config.account_sid)
         params = {**definition.params, **definition.partitions[0], **({"PageSize": 1} if definition.paged else {})}
         try:
-            response = requests.get(url, params=params, auth=auth, timeout=CHECK_TIMEOUT_SECONDS)
+            response = session.get(url, params=params, timeout=CHECK_TIMEOUT_SECONDS)
         except (requests.RequestException, OAuthRefused):
             return None  # not a refusal: the sync will meet it and say so
         return describe(response) if response.status_code in (401, 403) else None
 
-    with ThreadPoolExecutor(ACCESS_PROBES) as pool:
+    with session, ThreadPoolExecutor(ACCESS_PROBES) as pool:
         answers = list(zip(lists, pool.map(refused, lists), strict=True))
     unreadable = {definition.name: answer for definition, answer in answers if answer}
     for definition in STREAMS:  # a child is read through its parent: a parent that is itself one comes first

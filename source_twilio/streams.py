@@ -128,6 +128,12 @@ class TwilioStream(HttpStream, CheckpointMixin):
         return self.context.new_stream(BY_NAME[child_of.parent]) if child_of else None
 
     @cached_property
+    def _lister(self) -> TwilioStream | None:
+        """The stream whose records a ``per_parent`` stream's lists are for (Studio's flows), made once."""
+        per_parent = self.slicing.per_parent
+        return self.context.new_stream(BY_NAME[per_parent.parent]) if per_parent else None
+
+    @cached_property
     def slicing(self) -> StreamDefinition:
         """The definition whose lists and windows make this stream's slices: the parent's, for a child."""
         return self.parent.definition if self.parent else self.definition
@@ -258,10 +264,9 @@ class TwilioStream(HttpStream, CheckpointMixin):
     def _parents_of(self, partition: Mapping[str, Any]) -> list[dict[str, Any]]:
         """A partition for each record of the list a ``per_parent`` stream is read for (an account's flows)."""
         per_parent = self.slicing.per_parent
-        assert per_parent is not None
-        lister = self.context.new_stream(BY_NAME[per_parent.parent])
+        assert per_parent is not None and self._lister is not None
         try:
-            records = list(lister._pages(partition, {}))
+            records = list(self._lister._pages(partition, {}))
         except TwilioApiError as error:
             if error.kind is not ErrorKind.REFUSED:
                 raise
