@@ -1,9 +1,9 @@
 """Reading a stream's slices ahead of the CDK, in worker threads, and keeping account of the lists that failed.
 
 The CDK reads a stream's slices one after another. ``SliceReader.run_ahead`` starts reading the next ``depth``
-slices in workers while the CDK emits the current one; ``records`` hands a slice's records over in order,
-through a small bounded queue, so the output and every STATE message are those of a sequential sync and memory
-holds about a page per slice read ahead.
+slices in workers while the CDK emits the current one; ``records`` hands a slice's records over in order
+(``handover``: a few chunks in memory, the rest on disk), so the output and every STATE message are those of a
+sequential sync and memory holds about a page per slice read ahead.
 
 The reader owns every producer it starts, until its records are consumed or the reader is closed: a slice
 skipped or failed, the CDK giving up on the stream, a signal, each cancels what is running. A list that fails
@@ -13,7 +13,6 @@ slices are not started; the stream ends incomplete once every other list was rea
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -25,8 +24,9 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.answers import describe
+from source_twilio.handover import Handover
 from source_twilio.health import TwilioUnavailable
-from source_twilio.workers import POLL_SECONDS, Cancelled, WorkerPool, raise_if_stopping
+from source_twilio.workers import Cancelled, WorkerPool, raise_if_stopping
 
 P = TypeVar("P")
 
@@ -34,7 +34,6 @@ NOT_YET = object()
 """What a plan source answers when its next slices depend on a request still in flight (see ``Probe``)."""
 NOT_YET_POLL_SECONDS = 0.005
 CHUNK = 200  # records handed over at a time
-QUEUED_CHUNKS = 2  # per slice read ahead: with the page being read, what a slice holds in memory
 
 
 class SkipList(Exception):
@@ -100,7 +99,7 @@ class SliceReader(Generic[P]):
         ``pack`` turns each chunk of what ``read`` yields into what is handed over, where it was read."""
         self._pool = pool
         self._pack = pack
-        self._depth = depth
+        self.depth = depth  # slices read ahead; may change (a stream started early reads fewer until it is emitted)
         self._read = read
         self._key_of = key_of
         self._gate = gate
@@ -117,7 +116,7 @@ class SliceReader(Generic[P]):
         source = iter(plans)
         try:
             while True:
-                while len(upcoming) < self._depth:
+                while len(upcoming) < self.depth:
                     plan = next(source, None)
                     if plan is None:
                         break
@@ -237,7 +236,7 @@ _DONE = _Done()
 
 
 class _Producer:
-    """One slice's reading in a worker, handing records over in chunks through a bounded queue."""
+    """One slice's reading in a worker, handing records over in chunks (see ``handover``)."""
 
     def __init__(
         self,
@@ -250,36 +249,27 @@ class _Producer:
         self.key = key  # the partition it reads
         self.order = order  # its place among the slices started
         self._pack = pack
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUED_CHUNKS)
         self._cancelled = threading.Event()
+        self._handover = Handover(self._cancelled)
         pool.submit(self._run, produce, cancelled=self._cancelled)
 
     def _run(self, produce: Callable[[], Iterable[Any]]) -> None:
         try:
             for chunk in chunks(produce(), self._pack):
-                self._put(chunk)
-            self._put(_DONE)
+                self._handover.put(chunk)
+            self._handover.put(_DONE)
         except Cancelled:
             return
         except BaseException as error:  # handed to the consumer, which raises it where the CDK expects it
             try:
-                self._put(error)
+                self._handover.put(error)
             except Cancelled:
                 return
-
-    def _put(self, item: Any) -> None:
-        while not self._cancelled.is_set():
-            try:
-                self._queue.put(item, timeout=POLL_SECONDS)
-                return
-            except queue.Full:
-                continue
-        raise Cancelled
 
     def items(self) -> Iterator[Any]:
         try:
             while True:
-                item = self._get()
+                item = self._handover.get()
                 if item is _DONE:
                     return
                 if isinstance(item, BaseException):
@@ -288,18 +278,9 @@ class _Producer:
         finally:
             self.cancel()  # a consumer that stops early must not leave the worker waiting
 
-    def _get(self) -> Any:
-        while True:
-            raise_if_stopping()
-            try:
-                return self._queue.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                if self._cancelled.is_set():
-                    raise Cancelled from None  # it stopped without handing over the rest
-                continue
-
     def cancel(self) -> None:
         self._cancelled.set()
+        self._handover.close()
 
 
 def failure_detail(error: AirbyteTracedException) -> str:

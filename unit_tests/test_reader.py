@@ -11,7 +11,9 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_twilio import handover as handover_module
 from source_twilio import workers
+from source_twilio.handover import IN_MEMORY, Handover
 from source_twilio.reader import NOT_YET, ListFailed, SkipList, SliceReader
 from source_twilio.workers import STOPPING, SyncInterrupted, WorkerPool
 
@@ -161,3 +163,50 @@ def test_given_plans_not_yet_ready_when_run_ahead_then_the_slices_started_are_ha
         assert list(reader.records(plan)) == [plan.number]
     assert handed == [Plan("a", 0), Plan("a", 1)]
     assert_workers_end(pool)
+
+
+# --- the hand-over between a slice's worker and the emitting thread -------------------------------------------
+
+
+def test_given_more_chunks_than_memory_holds_when_nobody_takes_them_then_the_rest_wait_on_disk_and_come_back_in_order():
+    """Before, the worker reading a slice ahead stopped after two chunks until the CDK reached its slice."""
+    handover = Handover(threading.Event())
+    chunks = [[{"sid": f"SM{index}"}] for index in range(IN_MEMORY + 20)]
+    done = object()
+    for chunk in chunks:
+        handover.put(chunk)  # none waits: there is room on disk
+    handover.put(done)
+    assert handover._written > 0, "the chunks beyond memory went to disk"
+    taken = [handover.get() for _ in chunks]
+    assert taken == chunks and handover.get() is done
+    handover.close()
+
+
+def test_given_memory_and_disk_full_when_a_chunk_is_put_then_it_waits_for_the_consumer(monkeypatch):
+    monkeypatch.setattr(handover_module, "ON_DISK_BYTES", 1)
+    handover = Handover(threading.Event())
+    for index in range(IN_MEMORY + 1):  # the last one fills the disk
+        handover.put([index])
+    put = threading.Thread(target=handover.put, args=([99],), daemon=True)
+    put.start()
+    put.join(0.5)
+    assert put.is_alive(), "no room: the producer waits"
+    assert handover.get() == [0]
+    put.join(5)
+    assert not put.is_alive()
+    assert [handover.get() for _ in range(IN_MEMORY + 1)] == [[1], [2], [99]]
+
+
+def test_given_a_cancelled_handover_then_put_and_an_empty_get_raise_cancelled_and_the_file_is_gone():
+    cancelled = threading.Event()
+    handover = Handover(cancelled)
+    for index in range(IN_MEMORY + 2):
+        handover.put([index])
+    cancelled.set()
+    handover.close()
+    with pytest.raises(workers.Cancelled):
+        handover.put([9])
+    assert handover._file is None
+    assert [handover.get() for _ in range(IN_MEMORY)] == [[0], [1]]
+    with pytest.raises(workers.Cancelled):
+        handover.get()  # on disk, freed
