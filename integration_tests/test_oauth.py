@@ -33,7 +33,9 @@ def oauth_config(dataset: Dataset, secret: str | None = None) -> dict[str, Any]:
 
 def test_given_an_oauth_app_whose_tokens_expire_mid_sync_then_the_sync_renews_them_and_reads_everything(tmp_path):
     dataset = Dataset(
-        DatasetOptions(seed=53, subaccounts=1, suspended_subaccounts=0, oauth_token_seconds=1, messages_per_account=400)
+        DatasetOptions(
+            seed=53, subaccounts=1, suspended_subaccounts=0, oauth_token_seconds=1, messages_per_account=3000
+        )
     )
     with serve(dataset, latency_ms=250) as emulator:
         check = run_connector("check", emulator.url, tmp_path, config=oauth_config(dataset))

@@ -21,6 +21,8 @@ from source_twilio.credentials import AccountCredentials
 from source_twilio.definitions import Host, StreamDefinition
 from source_twilio.emission import SETTLE
 from source_twilio.health import Outage
+from source_twilio.prefetch import THREADS as EARLY_THREADS
+from source_twilio.prefetch import Prefetcher
 from source_twilio.retention import RetentionLimits
 from source_twilio.sharing import SharedLists
 from source_twilio.windows import floor_to_second
@@ -50,6 +52,7 @@ class SyncContext:
     outage: Outage = field(default_factory=Outage)
     shared: SharedLists = field(default_factory=SharedLists)
     record_lines: bool = False  # streams read by the CDK hand their records over as ``output.RecordLines``
+    prefetch: Prefetcher | None = None  # in a read: starts the next streams early
     _warned: set[str] = field(default_factory=set, init=False)
     _frame: SyncFrame | None = field(default=None, init=False)
     _frame_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -74,7 +77,7 @@ class SyncContext:
 
     @cached_property
     def slice_pool(self) -> WorkerPool:
-        return WorkerPool(self.config.num_workers, "slice")
+        return WorkerPool(self.config.num_workers + EARLY_THREADS, "slice")
 
     @cached_property
     def child_pool(self) -> WorkerPool:
@@ -109,6 +112,8 @@ class SyncContext:
 
     def close(self) -> None:
         """Stops the workers once the sync is over (they are daemons: nothing waits for them)."""
+        if self.prefetch is not None:
+            self.prefetch.close()
         for pool in ("slice_pool", "child_pool"):
             if pool in vars(self):
                 vars(self)[pool].close()

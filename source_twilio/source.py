@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from airbyte_cdk.models import (
@@ -18,6 +18,7 @@ from airbyte_cdk.models import (
     Type,
 )
 from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -27,6 +28,7 @@ from source_twilio.config import TwilioConfig, announce_emulator
 from source_twilio.context import SyncContext
 from source_twilio.credentials import AccountCredentials, credentials_for
 from source_twilio.definitions import BY_NAME, STREAMS
+from source_twilio.prefetch import Prefetcher
 from source_twilio.sharing import SharedLists, parents_first
 
 
@@ -56,7 +58,12 @@ class SourceTwilio(AbstractSource):
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         self._context = sync_context(parse_config(config), getattr(self, "_selected", None), self._record_lines)
-        return [self._context.new_stream(definition) for definition in STREAMS]
+        streams = [self._context.new_stream(definition) for definition in STREAMS]
+        reading = getattr(self, "_reading", None)
+        if reading is not None:  # the catalog and state of the read that asks
+            order, state = reading
+            self._context.prefetch = Prefetcher(order, {stream.name: stream for stream in streams}, state_of(state))
+        return streams
 
     def read(
         self,
@@ -72,6 +79,7 @@ class SourceTwilio(AbstractSource):
         causes: list[FailureType] = []
         catalog = parents_first(full_refresh_where_needed(catalog, logger))
         self._selected = [configured.stream.name for configured in catalog.streams]
+        self._reading = (catalog.streams, state)
         if self._record_lines:
             logger.addFilter(_counting_messages)
         try:
@@ -108,6 +116,17 @@ SEVERITY = (FailureType.config_error, FailureType.system_error, FailureType.tran
 def worst(causes: list[FailureType]) -> FailureType:
     """What the sync's closing error is: config if any cause was, transient only if every one was."""
     return min(causes, key=lambda cause: SEVERITY.index(cause) if cause in SEVERITY else 1)
+
+
+def state_of(state: list[AirbyteStateMessage] | None) -> Callable[[str], Mapping[str, Any]]:
+    """A stream's state as the CDK will hand it to the stream (``AbstractSource._read_stream``)."""
+    manager = ConnectorStateManager(state=state)
+
+    def of(name: str) -> Mapping[str, Any]:
+        stream_state = manager.get_stream_state(name, None)
+        return {} if stream_state == {"__ab_no_cursor_state_message": True} else stream_state
+
+    return of
 
 
 def full_refresh_where_needed(catalog: ConfiguredAirbyteCatalog, logger: logging.Logger) -> ConfiguredAirbyteCatalog:

@@ -37,6 +37,7 @@ from source_twilio.errors import LACKS_PERMISSION, TwilioBackoffStrategy, Twilio
 from source_twilio.output import RecordLines, pack_records
 from source_twilio.pagination import NEXT_URL, next_page_url, records_of
 from source_twilio.planning import SWEEP, WHOLE, Planner, SlicePlan, interleave
+from source_twilio.prefetch import DEPTH as EARLY_DEPTH
 from source_twilio.reader import (
     NOT_YET,
     ListFailed,
@@ -80,6 +81,7 @@ class TwilioStream(HttpStream, CheckpointMixin):
         self._bytes_per_record = 1000.0  # of the pages read last: what an emitted record is estimated to cost
         self._lines = False  # records handed over as ``RecordLines``: only in ``read``, when the sync asks for them
         self._unavailable: set[str] = set()  # accounts that lack the stream's ``feature``
+        self._early_state: Mapping[str, Any] | None = None  # the state it started early from (see ``prefetch``)
         super().__init__(authenticator=context.authenticator)
         # Every stream sends through the sync's one session, whose adapter enforces the per-account limit.
         self._http_client = HttpClient(
@@ -151,6 +153,9 @@ class TwilioStream(HttpStream, CheckpointMixin):
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
+        if self._early_state is not None and value == self._early_state:
+            self._early_state = None  # the CDK sets the state the stream started early from: nothing to redo
+            return
         self._state = StreamState.from_json(value, self.name)
         self._previous = StreamState.from_json(value, self.name)
 
@@ -196,8 +201,9 @@ class TwilioStream(HttpStream, CheckpointMixin):
         sync_mode = configured_stream.sync_mode
         self._unsaved_bytes, emitted = 0.0, 0
         self._lines = self.context.record_lines
+        started = self.context.prefetch.reached(self.name) if self.context.prefetch else None
         try:
-            for stream_slice in self.stream_slices(sync_mode, configured_stream.cursor_field, stream_state):
+            for stream_slice in started or self.stream_slices(sync_mode, configured_stream.cursor_field, stream_state):
                 if slice_logger.should_log_slice_message(logger):
                     yield slice_logger.create_slice_log_message(stream_slice)
                 for record in self.read_records(sync_mode, stream_slice=stream_slice):
@@ -216,6 +222,12 @@ class TwilioStream(HttpStream, CheckpointMixin):
         if self._lines:  # the CDK's own line counts messages (see ``SourceTwilio.read``)
             logger.info(f"Read {emitted} records from {self.name} stream")
 
+    def start_early(self, configured: ConfiguredAirbyteStream, state: Mapping[str, Any]) -> Iterator[StreamSlice]:
+        """Its slices, begun before the CDK reaches the stream (``prefetch``; in a worker): the state it will be given."""
+        self.state, self._early_state = state, state  # type: ignore[assignment]
+        self._lines = self.context.record_lines
+        return self.stream_slices(configured.sync_mode, configured.cursor_field, state, early=True)
+
     def _checkpoint(self, state_manager: Any) -> AirbyteMessage:
         self._unsaved_bytes = 0.0
         return self._checkpoint_state(self.state, state_manager)
@@ -223,9 +235,14 @@ class TwilioStream(HttpStream, CheckpointMixin):
     # --- slices ---------------------------------------------------------------------------------------
 
     def stream_slices(
-        self, sync_mode: SyncMode = SyncMode.full_refresh, cursor_field: Any = None, stream_state: Any = None
-    ) -> Iterable[StreamSlice]:
-        """The slices, each already being read in a worker while the CDK emits the ones before it."""
+        self,
+        sync_mode: SyncMode = SyncMode.full_refresh,
+        cursor_field: Any = None,
+        stream_state: Any = None,
+        early: bool = False,
+    ) -> Iterator[StreamSlice]:
+        """The slices, each already being read in a worker while the CDK emits the ones before it; ``early``: before
+        the CDK reaches the stream, fewer are read ahead until it does (``prefetch``)."""
         self._incremental = sync_mode == SyncMode.incremental and self.definition.incremental
         self._read_this_sync.clear()
         self._probes.clear()
@@ -234,9 +251,18 @@ class TwilioStream(HttpStream, CheckpointMixin):
         depth = min(self.context.config.num_workers, READ_AHEAD_SLICES)
         plans = interleave((self._plan(partition) for partition in self._partitions()), width=2 * depth)
         pack = pack_records(self.name) if self._lines else None
-        self._reader = SliceReader(self.context.slice_pool, depth, self._read_slice, lambda p: p.key, self._gate, pack)
-        for plan in self._reader.run_ahead(plans):
+        reader = SliceReader(
+            self.context.slice_pool,
+            EARLY_DEPTH if early else depth,
+            self._read_slice,
+            lambda p: p.key,
+            self._gate,
+            pack,
+        )
+        self._reader = reader
+        for plan in reader.run_ahead(plans):
             yield plan.stream_slice()
+            reader.depth = depth  # asked for the next slice: the CDK is emitting this stream
         if self._reader.failures:
             # After the last slice, so that every other list was read and checkpointed first.
             raise incomplete_error(self.name, self._reader.failures, describe_partition_key)
