@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,8 +54,20 @@ def launch(args: list[str]) -> None:
     entrypoint = TwilioEntrypoint(SourceTwilio(record_lines=True))
     parsed_args = entrypoint.parse_args(args)
     with PRINT_BUFFER:
-        for message in entrypoint.run(parsed_args):
-            print(f"{message}\n", end="")
+        write_messages(entrypoint.run(parsed_args))
+
+
+FLUSH_CHARS = 1 << 20
+"""Written out once this much is buffered: the CDK's buffer flushes every 0.1 s only, and records read back from
+disk (``handover``) came faster than that, tens of MB at a time."""
+
+
+def write_messages(messages: Iterable[str]) -> None:
+    for message in messages:
+        PRINT_BUFFER.write(message)
+        PRINT_BUFFER.write("\n")
+        if PRINT_BUFFER.buffer.tell() >= FLUSH_CHARS:
+            PRINT_BUFFER.flush()
 
 
 def tune_malloc() -> None:
