@@ -9,6 +9,7 @@ A value that cannot be converted is kept as it came, and null stays null.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
+from math import isfinite
 from typing import Any
 
 from source_twilio.timeutil import format_datetime, parse_twilio_datetime, rfc2822_utc_to_iso
@@ -47,9 +48,7 @@ def to_number(value: Any) -> Any:
             number = float(value)
         except ValueError:
             return value
-        if number != number or number in (float("inf"), float("-inf")):
-            return value  # NaN and infinities are not JSON numbers
-        return number
+        return number if isfinite(number) else value  # NaN and infinities are not JSON numbers
     return value
 
 
