@@ -2,7 +2,7 @@
 
 - ``run_in_process``: the real entry point (``source_twilio.run.run``: preflight, then the CDK) in this
   process, its stdout and stderr captured at the file descriptors, so a test can patch ``time.sleep`` (back-off
-  without waiting) and ``streams.REQUEST_TIMEOUT``. An uncaught exception goes through the CDK's excepthook, as
+  without waiting) and ``lists.REQUEST_TIMEOUT``. An uncaught exception goes through the CDK's excepthook, as
   in a process, and gives exit status 1.
 - ``run_process`` / ``run_with_deadline`` / ``run_until_signalled``: ``main.py`` as a subprocess, with extra arguments
   and environment, a deadline to exit by, or a signal sent part-way (``run_until_killed``: SIGKILL at a checkpoint).
@@ -39,7 +39,7 @@ from integration_tests.connector_runner import MAIN, ROOT, Run, secrets_of
 from integration_tests.emulator import Dataset, Emulator
 from integration_tests.emulator.api import ApiRequest, ApiResponse
 from integration_tests.emulator.errors import error_body
-from source_twilio import health, streams
+from source_twilio import health, lists
 from source_twilio import run as entry_point
 from source_twilio import source as source_module
 from source_twilio.config import EMULATOR_URL_ENV
@@ -156,7 +156,7 @@ def back_off_recorded(time_passes: bool = False) -> Iterator[list[float]]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(time, "sleep", sleep)
-        patch.setattr(streams, "REQUEST_TIMEOUT", (2, 1))
+        patch.setattr(lists, "REQUEST_TIMEOUT", (2, 1))
         if time_passes:
             patch.setattr(health, "_monotonic", lambda: real_monotonic() + sum(slept))
         yield slept

@@ -37,7 +37,7 @@ from integration_tests.harness import (
     run_process,
     secrets_in,
 )
-from source_twilio import streams
+from source_twilio import lists
 from source_twilio.config import API_BASE, EMULATOR_URL_ENV, MONITOR_BASE, TwilioConfig
 from source_twilio.pagination import next_page_url
 from source_twilio.source import sync_context
@@ -150,7 +150,7 @@ def test_given_a_next_page_link_to_another_host_when_reading_then_it_is_refused_
     dataset, tmp_path, monkeypatch, stream, link
 ):
     monkeypatch.setattr("time.sleep", lambda seconds: None)
-    monkeypatch.setattr(streams, "PAGE_SIZE", 5)  # every list has a next page
+    monkeypatch.setattr(lists, "PAGE_SIZE", 5)  # every list has a next page
     config = auth_token_config(dataset)
     with OtherHost() as other, serve(dataset, faults=Faults(foreign_next_page_host=other.url)) as emulator:
         run = run_in_process("read", emulator.url, tmp_path, config=config, catalog=catalog_for([stream]))

@@ -1,7 +1,7 @@
 import pytest
 
 from source_twilio.definitions import BY_NAME, CORE_STREAMS, STREAMS, Scope
-from source_twilio.streams import _schema
+from source_twilio.lists import _schema
 
 EXPECTED_STREAMS = {
     "accounts", "addresses", "dependent_phone_numbers", "applications", "available_phone_number_countries",

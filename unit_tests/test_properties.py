@@ -25,9 +25,9 @@ from source_twilio.conversion import RecordConverter, to_datetime, to_integer, t
 from source_twilio.definitions import BY_NAME, STREAMS
 from source_twilio.emission import Place, SliceRules
 from source_twilio.errors import TwilioErrorHandler, describe
+from source_twilio.lists import _schema
 from source_twilio.pagination import next_page_url
 from source_twilio.state import StreamState
-from source_twilio.streams import _schema
 from source_twilio.timeutil import format_date, format_datetime
 from source_twilio.windows import EPOCH, Granularity, Window, plan_windows
 from unit_tests.conftest import ACCOUNT_SID

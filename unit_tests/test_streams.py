@@ -10,7 +10,7 @@ from airbyte_cdk.test.entrypoint_wrapper import ExpectedOutcome
 
 from source_twilio.definitions import STREAMS, Host, Scope
 from source_twilio.errors import AUTH_RETRIES
-from source_twilio.streams import _schema
+from source_twilio.lists import _schema
 from unit_tests.conftest import ACCOUNT_SID, AUTH_TOKEN, SUBACCOUNT_SID
 from unit_tests.twilio_mocks import (
     API,
