@@ -64,10 +64,11 @@ disk (``handover``) came faster than that, tens of MB at a time."""
 
 def write_messages(messages: Iterable[str]) -> None:
     for message in messages:
-        PRINT_BUFFER.write(message)
-        PRINT_BUFFER.write("\n")
-        if PRINT_BUFFER.buffer.tell() >= FLUSH_CHARS:
-            PRINT_BUFFER.flush()
+        with PRINT_BUFFER.lock:  # the line whole: workers log through the same buffer
+            PRINT_BUFFER.write(message)
+            PRINT_BUFFER.write("\n")
+            if PRINT_BUFFER.buffer.tell() >= FLUSH_CHARS:
+                PRINT_BUFFER.flush()
 
 
 def tune_malloc() -> None:

@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+import threading
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 
@@ -64,3 +65,31 @@ def test_given_messages_faster_than_the_flush_interval_when_written_then_the_buf
     buffer.flush()  # as leaving the buffer does
     assert max(held) <= process.FLUSH_CHARS
     assert "".join(written) == (line + "\n") * 50
+
+
+def test_given_a_worker_logging_while_messages_are_written_then_every_line_stays_whole(monkeypatch):
+    """The suite found it: a worker's log line landed between a record and its newline, and the line was not JSON."""
+    from airbyte_cdk.utils.print_buffer import PrintBuffer
+
+    from source_twilio import process
+
+    written: list[str] = []
+    buffer = PrintBuffer(flush_interval=3600)
+    monkeypatch.setattr(process, "PRINT_BUFFER", buffer)
+    monkeypatch.setattr(sys, "__stdout__", type("Out", (), {"write": written.append, "flush": lambda self: None})())
+    original_write = buffer.write
+    loggers: list[threading.Thread] = []
+
+    def write(message: str) -> None:
+        original_write(message)
+        if message.startswith("record"):  # a worker logs right after a record is written, before its newline
+            loggers.append(threading.Thread(target=original_write, args=("log\n",)))
+            loggers[-1].start()
+            loggers[-1].join(0.2)  # it writes now, unless the line being written holds the buffer
+
+    monkeypatch.setattr(buffer, "write", write)
+    process.write_messages(iter(["record 1", "record 2"]))
+    for logger in loggers:
+        logger.join(5)
+    buffer.flush()
+    assert sorted("".join(written).splitlines()) == ["log", "log", "record 1", "record 2"]
