@@ -3,9 +3,9 @@
 The CDK emits slices in order, so a slice read ahead waits for the ones before it. With only a small queue between
 them, a worker reading ahead stopped after a few hundred records: a first sync's one pass over each account's
 messages was read one account after another, the others waiting for the CDK with their allowance idle. Here the
-first ``IN_MEMORY`` chunks wait in memory as before; later ones are written to an unlinked temporary file, up to
-``ON_DISK_BYTES`` per slice, and read back in order when their turn comes. Memory stays what it was, and a slice
-read ahead is held up only once it has that much waiting on disk.
+first ``IN_MEMORY`` chunks wait in memory as before; later ones are written to an unlinked temporary file and read
+back in order when their turn comes. Memory stays what it was; the files of all slices together hold at most
+``ON_DISK_BYTES``, and a slice read ahead waits only once that is reached.
 """
 
 from __future__ import annotations
@@ -21,7 +21,29 @@ from typing import IO, Any
 from source_twilio.workers import POLL_SECONDS, Cancelled, raise_if_stopping
 
 IN_MEMORY = 2  # chunks: with the page being read, what a slice read ahead holds in memory
-ON_DISK_BYTES = 64 * 2**20  # per slice, once IN_MEMORY is full
+ON_DISK_BYTES = 256 * 2**20  # in the files of every slice read ahead, together
+
+
+class DiskBudget:
+    """The bytes the slices' files may hold together; a file's bytes are given back when it is closed."""
+
+    def __init__(self) -> None:
+        self._used = 0
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        with self._lock:
+            if self._used + size > ON_DISK_BYTES:
+                return False
+            self._used += size
+            return True
+
+    def give_back(self, size: int) -> None:
+        with self._lock:
+            self._used -= size
+
+
+DISK = DiskBudget()
 
 
 @dataclass(frozen=True)
@@ -34,31 +56,30 @@ class Handover:
     """Items handed over in order from one producing thread to one consuming thread: chunks (lists), which may wait
     on disk, and any other item (an end marker, an error), which waits in memory."""
 
-    def __init__(self, cancelled: threading.Event) -> None:
+    def __init__(self, cancelled: threading.Event, disk: DiskBudget = DISK) -> None:
         self._cancelled = cancelled
+        self._disk = disk
         self._items: deque[Any] = deque()
         self._in_memory = 0  # chunks among the items
         self._changed = threading.Condition()
         self._file: IO[bytes] | None = None
-        self._written = 0  # bytes in the file
+        self._written = 0  # bytes in the file, taken from the budget
         self._file_lock = threading.Lock()  # the file is written by the producer, read and closed by the consumer
 
     def put(self, item: Any) -> None:
-        """Hands ``item`` over; waits only while both memory and disk are full. ``Cancelled`` once cancelled."""
-        spill = isinstance(item, list)
+        """Hands ``item`` over; waits only while memory and the disk budget are both full. ``Cancelled`` once
+        cancelled."""
+        if self._hand_over_in_memory(item, isinstance(item, list)):
+            return
+        data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
         with self._changed:
             while True:
-                if self._cancelled.is_set():
-                    raise Cancelled
-                if not spill or self._in_memory < IN_MEMORY:
-                    self._items.append(item)
-                    self._in_memory += spill
-                    self._changed.notify_all()
+                if self._hand_over_in_memory(item, True, locked=True):
                     return
-                if self._written < ON_DISK_BYTES:
+                if self._disk.take(len(data)):
                     break
                 self._changed.wait(POLL_SECONDS)
-        on_disk = self._write(pickle.dumps(item, pickle.HIGHEST_PROTOCOL))
+        on_disk = self._write(data)
         with self._changed:
             self._items.append(on_disk)
             self._changed.notify_all()
@@ -78,17 +99,35 @@ class Handover:
         return self._read(item) if isinstance(item, _OnDisk) else item
 
     def close(self) -> None:
-        """Frees the file (the producer's later puts raise ``Cancelled``: its task is cancelled first)."""
+        """Frees the file and its share of the budget (the producer's later puts raise ``Cancelled``: its task is
+        cancelled first)."""
         with self._file_lock:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+            written, self._written = self._written, 0
+        self._disk.give_back(written)
         with self._changed:
             self._changed.notify_all()
+
+    def _hand_over_in_memory(self, item: Any, chunk: bool, locked: bool = False) -> bool:
+        """Appends ``item`` if it need not wait on disk (not a chunk, or room in memory); raises ``Cancelled``."""
+        if not locked:
+            with self._changed:
+                return self._hand_over_in_memory(item, chunk, locked=True)
+        if self._cancelled.is_set():
+            raise Cancelled
+        if chunk and self._in_memory >= IN_MEMORY:
+            return False
+        self._items.append(item)
+        self._in_memory += chunk
+        self._changed.notify_all()
+        return True
 
     def _write(self, data: bytes) -> _OnDisk:
         with self._file_lock:
             if self._cancelled.is_set():
+                self._disk.give_back(len(data))
                 raise Cancelled
             if self._file is None:
                 self._file = tempfile.TemporaryFile(prefix="source-twilio-")  # noqa: SIM115 (closed by close())

@@ -13,7 +13,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio import handover as handover_module
 from source_twilio import workers
-from source_twilio.handover import IN_MEMORY, Handover
+from source_twilio.handover import IN_MEMORY, DiskBudget, Handover
 from source_twilio.reader import NOT_YET, ListFailed, SkipList, SliceReader
 from source_twilio.workers import STOPPING, SyncInterrupted, WorkerPool
 
@@ -182,10 +182,10 @@ def test_given_more_chunks_than_memory_holds_when_nobody_takes_them_then_the_res
     handover.close()
 
 
-def test_given_memory_and_disk_full_when_a_chunk_is_put_then_it_waits_for_the_consumer(monkeypatch):
-    monkeypatch.setattr(handover_module, "ON_DISK_BYTES", 1)
-    handover = Handover(threading.Event())
-    for index in range(IN_MEMORY + 1):  # the last one fills the disk
+def test_given_memory_and_the_disk_budget_full_when_a_chunk_is_put_then_it_waits_for_the_consumer(monkeypatch):
+    monkeypatch.setattr(handover_module, "ON_DISK_BYTES", 0)
+    handover = Handover(threading.Event(), DiskBudget())
+    for index in range(IN_MEMORY):
         handover.put([index])
     put = threading.Thread(target=handover.put, args=([99],), daemon=True)
     put.start()
@@ -194,7 +194,21 @@ def test_given_memory_and_disk_full_when_a_chunk_is_put_then_it_waits_for_the_co
     assert handover.get() == [0]
     put.join(5)
     assert not put.is_alive()
-    assert [handover.get() for _ in range(IN_MEMORY + 1)] == [[1], [2], [99]]
+    assert [handover.get() for _ in range(IN_MEMORY)] == [[1], [99]]
+    assert handover._written == 0, "nothing went to disk"
+
+
+def test_given_slices_sharing_the_disk_budget_when_one_is_closed_then_its_bytes_are_given_back():
+    budget = DiskBudget()
+    first, second = Handover(threading.Event(), budget), Handover(threading.Event(), budget)
+    for handover in (first, second):
+        for index in range(IN_MEMORY + 3):
+            handover.put([index])
+    assert budget._used == first._written + second._written > 0
+    first.close()
+    assert budget._used == second._written
+    second.close()
+    assert budget._used == 0
 
 
 def test_given_a_cancelled_handover_then_put_and_an_empty_get_raise_cancelled_and_the_file_is_gone():
