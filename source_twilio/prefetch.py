@@ -82,8 +82,7 @@ class Prefetcher:
             started, self._started = self._started, {}
         self._pool.close()
         for future in started.values():
-            if future.done() and future.exception() is None:
-                future.result()[0].close()  # the reader's ``close`` cancels its slices
+            future.add_done_callback(_stop)  # at once if its first slice is in, else once it is
 
     def _may_start(self, name: str) -> bool:
         definition = BY_NAME.get(name)
@@ -99,6 +98,11 @@ def _first(
     """Runs in a worker: the stream's slices begin, the first ``DEPTH`` start reading, and the first is kept."""
     slices = stream.start_early(configured, state)
     return slices, next(slices, _END)
+
+
+def _stop(started: Future[tuple[Iterator[Any], Any]]) -> None:
+    if not started.cancelled() and started.exception() is None:
+        started.result()[0].close()  # the generator's end closes its reader, which cancels its slices
 
 
 def _continued(started: Future[tuple[Iterator[Any], Any]]) -> Iterator[Any]:
