@@ -75,7 +75,8 @@ class SourceTwilio(AbstractSource):
         """The CDK's read, with three corrections and a change of order: a stream that has no incremental mode is
         read in full refresh even when the catalog asks otherwise (as PyAirbyte's defaults do); a child stream is
         read after its parent, so that the parent's pages are read once (``sharing``); the sync stops at once when Twilio is
-        out of reach; and the closing error carries the failure type of its causes, not always config_error."""
+        out of reach; and the closing error carries the failure type of its causes, not always config_error. The
+        streams after the one being read start early (``prefetch``)."""
         causes: list[FailureType] = []
         catalog = parents_first(full_refresh_where_needed(catalog, logger))
         self._selected = [configured.stream.name for configured in catalog.streams]
