@@ -109,10 +109,10 @@ class AccountDirectory:
             if known is not None:
                 return known
             verdict = self._judge(account_sid)
+            if verdict.refusal is Refusal.SKIP:  # before the verdict is seen: a stream may end on it (``skipped``)
+                logger.warning(f"Skipping subaccount {account_sid}: {verdict.message(detail)}")
             with self._lock:
                 self._verdicts[account_sid] = verdict
-        if verdict.refusal is Refusal.SKIP:
-            logger.warning(f"Skipping subaccount {account_sid}: {verdict.message(detail)}")
         return verdict
 
     def _judge(self, account_sid: str) -> Verdict:

@@ -267,3 +267,23 @@ def test_given_one_account_fails_persistently_when_reading_then_others_sync_and_
     assert "queues is incomplete" in message and SUBACCOUNT_SID in message
     assert "20500" in message and "An internal server error has occurred" in message
     assert output.errors[0].trace.error.failure_type.value == "transient_error"
+
+
+def test_given_a_refused_subaccount_judged_skipped_then_the_warning_is_logged_before_anyone_can_see_the_verdict(
+    monkeypatch,
+):
+    """The warning came after the verdict was stored: the thread emitting the stream could see the account skipped,
+    end the stream and the sync, and the warning was logged after the output (a unit test's capture missed it)."""
+    from source_twilio import accounts
+
+    directory = accounts.AccountDirectory(
+        ACCOUNT_SID, lambda: [], lambda sid: {"sid": sid, "status": "suspended"}, selected=lambda _: True
+    )
+    seen_when_warned: list[object] = []
+    monkeypatch.setattr(
+        accounts.logger, "warning", lambda message: seen_when_warned.append(directory.skipped(SUBACCOUNT_SID))
+    )
+    verdict = directory.refused(SUBACCOUNT_SID, "401")
+    assert verdict.refusal is accounts.Refusal.SKIP
+    assert seen_when_warned == [None], "warned before the verdict could be seen"
+    assert directory.skipped(SUBACCOUNT_SID) is verdict
