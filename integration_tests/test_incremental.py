@@ -24,6 +24,7 @@ from integration_tests.connector_runner import (
 from integration_tests.emulator import Dataset, DatasetOptions, serve
 from integration_tests.harness import run_until_killed
 from source_twilio.definitions import BY_NAME, STREAMS
+from source_twilio.emission import SETTLE
 
 pytestmark = pytest.mark.e2e
 
@@ -43,8 +44,10 @@ def syncs(emulator, tmp_path_factory) -> dict[str, Any]:
     config = auth_token_config(emulator.dataset)
     catalog = catalog_for(INCREMENTAL, "incremental")
     truth_before_mutation = {stream: expected_keys(emulator.dataset, stream) for stream in INCREMENTAL}
+    first_started = datetime.fromtimestamp(emulator.dataset.clock(), timezone.utc)
     first = run_connector("read", emulator.url, workdir, config=config, catalog=catalog)
     second = run_connector("read", emulator.url, workdir, config=config, catalog=catalog, state=first.final_states)
+    messages = {item.record["sid"]: item.record for item in emulator.dataset.items("messages")}
     mutation = emulator.dataset.mutate()
     third = run_connector("read", emulator.url, workdir, config=config, catalog=catalog, state=second.final_states)
     for run in (first, second, third):
@@ -55,6 +58,8 @@ def syncs(emulator, tmp_path_factory) -> dict[str, Any]:
         "third": third,
         "mutation": mutation,
         "truth_before_mutation": truth_before_mutation,
+        "messages_before_mutation": messages,
+        "first_started": first_started,
     }
 
 
@@ -81,6 +86,25 @@ def test_sync_3_emits_every_new_and_changed_record_and_nothing_else(syncs, emula
     wanted = _mutated_keys(mutation, stream) & expected_keys(emulator.dataset, stream)
     assert wanted, f"the mutation touched no {stream}: this would prove nothing"
     assert set(emitted) == wanted
+
+
+def test_sync_3_does_not_emit_again_the_media_sync_2_did_not_ask_for(syncs):
+    """Sync 2 reads again the unsent messages and those sent in the minutes before sync 1, all unchanged: it does
+    not ask for their media again, and keeps what sync 1 remembered of them. The mutation changes such a message
+    with media: sync 3 asks for them and must know them (``test_sync_3_...`` above checks it emits none)."""
+    before = syncs["messages_before_mutation"]
+    horizon = syncs["first_started"] - SETTLE
+    read_again = [
+        sid
+        for sid in syncs["mutation"]["changed"]["messages"]
+        if before[sid]["num_media"] != "0"
+        and (before[sid]["date_sent"] is None or parsedate_to_datetime(before[sid]["date_sent"]) >= horizon)
+    ]
+    assert read_again, "no changed message with media was read again by sync 2: the test proves nothing"
+    media_states = [
+        s for s in syncs["second"].final_states if s["stream"]["stream_descriptor"]["name"] == "message_media"
+    ]
+    assert any(state["stream"]["stream_state"].get("children") for state in media_states)
 
 
 def _mutated_keys(mutation: dict[str, Any], stream: str) -> set[tuple]:
@@ -135,7 +159,7 @@ def test_state_is_compact_per_account_and_never_moves_back(syncs):
     for run in (syncs["first"], syncs["third"]):
         for state in run.final_states:
             blob = state["stream"]["stream_state"]
-            assert set(blob) <= {"version", "cursors", "seen"}
+            assert set(blob) <= {"version", "cursors", "seen", "children"}
             assert len(json.dumps(blob)) < 2000, blob
     before = {
         s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"]["cursors"]

@@ -59,6 +59,7 @@ class ChildOf:
     path_fields: dict[str, str]  # path placeholder -> parent record field
     has_children: Callable[[Mapping[str, Any]], bool] = always
     parent_partitions: tuple[dict[str, str], ...] | None = None  # read only these partitions of the parent
+    count_field: str | None = None  # the parent's field that counts its children (see ``emission.CountedParent``)
 
 
 def has_media(message: Mapping[str, Any]) -> bool:
@@ -295,6 +296,7 @@ STREAMS: tuple[StreamDefinition, ...] = (
             parent="messages",
             path_fields={"account_sid": "account_sid", "message_sid": "sid"},
             has_children=has_media,
+            count_field="num_media",
         ),
         cursor_field="date_updated",
         ignore_404=True,

@@ -17,6 +17,12 @@ Words used here:
   changed; all children of a new parent are emitted, only updated ones of a changed parent. The sweep reads
   the children of every parent it finds, and remembers them whatever their timestamps: a queued message looks
   new once it is sent, and its media, unchanged, must not be emitted again.
+- Where the parent counts its children (a message's ``num_media``), a sync that read all of a parent's children
+  remembers them *by the parent's version*, if the next sync reads that parent again. The next sync, finding
+  the parent at that same version, does not ask for its children again: they change only with their parent
+  (Twilio moves a message's ``date_updated`` with any change to it). It keeps what was remembered of them for
+  the sync after, which may find the parent changed and its children, unchanged, read again. A list with fewer
+  children than the parent counts (media not listed yet) is not remembered: it is asked for again.
 """
 
 from __future__ import annotations
@@ -47,6 +53,28 @@ class Previously:
     since: str  # ISO 8601 UTC, as records' converted timestamps are
     versions: frozenset[int] = frozenset()
     saw_nulls: bool = True  # False after Airbyte's connector, whose date filters never return a null date
+    children: Mapping[int, frozenset[int]] = field(default_factory=dict, compare=False)  # parent version -> children
+
+
+@dataclass(frozen=True)
+class CountedParent:
+    """A child stream's parent that says how many children it has (``count_field``): what tells one version of
+    it from another, so that its children, all read at one version, need not be read again at that version."""
+
+    key_fields: tuple[str, ...]
+    version_fields: tuple[str, ...]
+    count_field: str
+
+    def version(self, parent: Record) -> int:
+        return version_of(parent, self.key_fields, (*self.version_fields, self.count_field))
+
+    def counts(self, parent: Record, children: int) -> bool:
+        """Whether the parent counts exactly this many children (its list is whole)."""
+        count = parent.get(self.count_field)
+        try:
+            return count is not None and int(count) == children
+        except (TypeError, ValueError):
+            return False
 
 
 class Place(Enum):
@@ -81,7 +109,9 @@ class SliceRules:
     previously: Previously | None = None
     remember_from: str | None = None
     remember_updated_from: str | None = None
+    counted_parent: CountedParent | None = None  # a child stream's parent, where it counts its children
     versions: set[int] = field(default_factory=set, compare=False)  # what this slice read, for the next sync
+    children: dict[int, frozenset[int]] = field(default_factory=dict, compare=False)  # by parent version, ditto
 
     # --- where a record falls ---------------------------------------------------------------------------------
 
@@ -164,6 +194,33 @@ class SliceRules:
             candidate = expansion.children is Children.UPDATED and self.is_updated(child)
         return self._decide(candidate, child, self._remembers(expansion.parent, child))
 
+    def recalls(self, expansion: Expansion) -> bool:
+        """Whether the previous sync read all the parent's children at this very version of it: they are not asked
+        for again, and what it remembered of them is kept for the next sync (see the module's docstring)."""
+        if self.counted_parent is None or self.previously is None:
+            return False
+        version = self.counted_parent.version(expansion.parent)
+        children = self.previously.children.get(version)
+        if children is None:
+            return False
+        self._remember_children(expansion.parent, version, children)
+        return True
+
+    def read_children(self, expansion: Expansion, children: list[Record]) -> None:
+        """A parent's children, as its list returned them: remembered by the parent's version if they are all of
+        them and the next sync reads the parent again."""
+        counted = self.counted_parent
+        if counted is None or self.remember_from is None or not counted.counts(expansion.parent, len(children)):
+            return
+        versions = frozenset(version_of(child, self.key_fields, self.version_fields) for child in children)
+        self._remember_children(expansion.parent, counted.version(expansion.parent), versions)
+
+    def _remember_children(self, parent: Record, version: int, children: frozenset[int]) -> None:
+        # A child changes only with its parent, so the parent's change cursor bounds the children's.
+        if self._remembers(parent, parent, self.parent_cursor):
+            self.children[version] = children
+            self.versions.update(children)
+
     def _decide(self, candidate: bool, record: Record, remembered: bool) -> bool:
         """A candidate is emitted unless the previous sync remembered this version; the version is hashed only
         where it is remembered or compared (never in a full refresh)."""
@@ -179,8 +236,9 @@ class SliceRules:
         """The same rules for part of the window (a window Twilio refuses whole is read in halves)."""
         return replace(self, low=low, high=high, reaches_back=self.reaches_back if first else None)
 
-    def _remembers(self, filtered: Record, versioned: Record) -> bool:
-        """The next sync reads this version again and would take it for new or updated: remember it."""
+    def _remembers(self, filtered: Record, versioned: Record, change_cursor: str | None = None) -> bool:
+        """The next sync reads this version again and would take it for new or updated: remember it. ``filtered``
+        holds the time field, ``versioned`` its ``change_cursor`` (by default the stream's)."""
         if self.remember_from is None:
             return False
         value = filtered.get(self.time_field) if self.time_field else None
@@ -188,9 +246,10 @@ class SliceRules:
             return True  # its field is null: once set, the record (and its children) will look new
         if _comparable(value) and value >= self.remember_from:
             return True
-        if self.remember_updated_from is None or self.change_cursor is None:
+        change_cursor = change_cursor or self.change_cursor
+        if self.remember_updated_from is None or change_cursor is None:
             return False
-        updated = versioned.get(self.change_cursor)
+        updated = versioned.get(change_cursor)
         return _comparable(updated) and updated >= self.remember_updated_from
 
 

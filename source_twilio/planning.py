@@ -24,7 +24,7 @@ from airbyte_cdk.sources.types import StreamSlice
 
 from source_twilio.context import SyncFrame
 from source_twilio.definitions import StreamDefinition
-from source_twilio.emission import Previously, SliceRules
+from source_twilio.emission import CountedParent, Previously, SliceRules
 from source_twilio.reader import NOT_YET
 from source_twilio.state import StreamState, partition_key
 from source_twilio.timeutil import format_datetime
@@ -128,6 +128,7 @@ class Planner:
             "version_fields": self.definition.version_fields,
             "change_cursor": self.definition.change_cursor,
             "parent_cursor": self.slicing.change_cursor if self.slicing is not self.definition else None,
+            "counted_parent": self._counted_parent(),
         }
         if time_filter is None or frame is None:
             yield SlicePlan(partition, key, None, sweep=None, last=True, rules=SliceRules(**common))
@@ -136,7 +137,9 @@ class Planner:
         start = origin = max(self.start_date, floor_to_second(created)) if created else self.start_date
         if cursor is not None and previous is not None:
             start = max(start, cursor - self.lookback)
-            common["previously"] = Previously(format_datetime(cursor), previous.seen(key), not previous.migrated)
+            common["previously"] = Previously(
+                format_datetime(cursor), previous.seen(key), not previous.migrated, previous.children(key)
+            )
         common["time_field"] = time_filter.field
         if previous is not None:
             common |= self._memory(time_filter, frame)
@@ -167,6 +170,12 @@ class Planner:
             probe = index == 0 and len(windows) > PROBED_FROM + 1
             last = index == len(windows) - 1
             yield SlicePlan(partition, key, window, sweep=None, last=last, rules=rules, probe=probe)
+
+    def _counted_parent(self) -> CountedParent | None:
+        child_of = self.definition.child_of
+        if child_of is None or child_of.count_field is None or not self.definition.incremental:
+            return None
+        return CountedParent(tuple(self.slicing.primary_key), self.slicing.version_fields, child_of.count_field)
 
     def _memory(self, time_filter: TimeFilter, frame: SyncFrame) -> dict[str, str]:
         """Which versions the next sync needs remembered: those it reads again and would take for new or updated."""

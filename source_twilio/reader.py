@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import requests
@@ -57,6 +57,7 @@ class SliceDone:
     versions: frozenset[int]
     emitted_bytes: float = 0.0
     read: bool = True  # False: the window was not read (a probe that found it too long): the cursor stays
+    children: Mapping[int, frozenset[int]] = field(default_factory=dict)  # by parent version (see ``emission``)
 
 
 class RangeTooLong(Exception):

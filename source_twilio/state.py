@@ -3,7 +3,9 @@ every version of every record has been read, and the versions read at or after i
 
 ``{"version": 2, "cursors": {"AC...": "2026-11-27T10:00:00Z"}, "seen": {"AC...": "<base64>"}}``: a few dozen
 bytes per account, plus 6 bytes per record changed in the last minutes before the sync (or, for usage records,
-per record inside the lookback). No records inside. A cursor only moves forward, and only once a whole window
+per record inside the lookback). A child stream whose parent counts its children (message media) may also have
+``"children": {"AC...": "<base64>"}``: for each parent read in those minutes, its version, how many children it
+has and theirs, 7 bytes and 6 per child (see ``emission``). No records inside. A cursor only moves forward, and only once a whole window
 below it has been emitted. Version 1 (without ``seen``, with usage ``digests``) is read: its cursors are kept and
 its digests dropped, so usage inside the lookback is emitted once more. So is the state Airbyte's own connector
 left (``migration``).
@@ -47,6 +49,7 @@ class StreamState:
         self,
         cursors: Mapping[str, datetime] | None = None,
         seen: Mapping[str, Iterable[int]] | None = None,
+        children: Mapping[str, Mapping[int, frozenset[int]]] | None = None,
         *,
         every_account: datetime | None = None,
         migrated: bool = False,
@@ -58,13 +61,16 @@ class StreamState:
         self.migrated = migrated
         self._cursors: dict[str, datetime] = {}
         self._seen: dict[str, frozenset[int]] = {}
-        self._written: dict[str, dict[str, str]] = {"cursors": {}, "seen": {}}  # the entries, as in the JSON
+        self._children: dict[str, dict[int, frozenset[int]]] = {}
+        self._written: dict[str, dict[str, str]] = {"cursors": {}, "seen": {}, "children": {}}  # as in the JSON
         self._size = len(orjson.dumps({"version": STATE_VERSION, "cursors": {}, "seen": {}}))
         self._json: dict[str, Any] | None = None
         for key, moment in (cursors or {}).items():
             self.advance(key, moment)
         for key, versions in (seen or {}).items():
             self.remember(key, versions, replace=True)
+        for key, by_parent in (children or {}).items():
+            self.remember(key, (), replace=False, children=by_parent)
 
     def cursor(self, key: str) -> datetime | None:
         """The partition's cursor; for an account without one, ``every_account``."""
@@ -73,6 +79,10 @@ class StreamState:
 
     def seen(self, key: str) -> frozenset[int]:
         return self._seen.get(key, frozenset())
+
+    def children(self, key: str) -> dict[int, frozenset[int]]:
+        """The children of the parents read again, by the parent's version (see ``emission``)."""
+        return self._children.get(key, {})
 
     @property
     def cursors(self) -> dict[str, datetime]:
@@ -84,16 +94,30 @@ class StreamState:
             self._cursors[key] = to
             self._write("cursors", key, format_datetime(to))
 
-    def remember(self, key: str, versions: Iterable[int], *, replace: bool) -> None:
-        """Add versions read for a partition; ``replace`` (its last slice) drops those of earlier syncs."""
+    def remember(
+        self,
+        key: str,
+        versions: Iterable[int],
+        *,
+        replace: bool,
+        children: Mapping[int, frozenset[int]] | None = None,
+    ) -> None:
+        """Add versions (and children by parent version) read for a partition; ``replace`` (its last slice) drops
+        those of earlier syncs."""
         kept = frozenset(versions) if replace else self.seen(key) | frozenset(versions)
-        if kept == self.seen(key):
-            return
-        if kept:
-            self._seen[key] = kept
-        else:
-            self._seen.pop(key, None)
-        self._write("seen", key, _pack(kept) if kept else None)
+        if kept != self.seen(key):
+            if kept:
+                self._seen[key] = kept
+            else:
+                self._seen.pop(key, None)
+            self._write("seen", key, _pack(kept) if kept else None)
+        by_parent = {**({} if replace else self.children(key)), **(children or {})}
+        if by_parent != self.children(key):
+            if by_parent:
+                self._children[key] = by_parent
+            else:
+                self._children.pop(key, None)
+            self._write("children", key, _pack_children(by_parent) if by_parent else None)
 
     def _write(self, part: str, key: str, text: str | None) -> None:
         entries = self._written[part]
@@ -115,12 +139,14 @@ class StreamState:
         return self._size
 
     def _build_json(self) -> dict[str, Any]:
-        cursors, seen = self._written["cursors"], self._written["seen"]
-        if not cursors and not seen:
+        cursors, seen, children = (self._written[part] for part in ("cursors", "seen", "children"))
+        if not cursors and not seen and not children:
             return {}
         state: dict[str, Any] = {"version": STATE_VERSION, "cursors": dict(sorted(cursors.items()))}
         if seen:
             state["seen"] = dict(sorted(seen.items()))
+        if children:
+            state["children"] = dict(sorted(children.items()))
         return state
 
     @classmethod
@@ -141,14 +167,16 @@ class StreamState:
             if parsed is None:
                 raise _unreadable(stream_name, f"the cursor of {key} is {instant!r}, not an ISO 8601 instant")
             cursors[str(key)] = parsed
-        seen = value.get("seen", {})
-        if not isinstance(seen, Mapping) or not all(isinstance(packed, str) for packed in seen.values()):
-            raise _unreadable(stream_name, "its seen versions are not strings")
+        seen, children = value.get("seen", {}), value.get("children", {})
+        for name, packed_by_key in (("seen versions", seen), ("children", children)):
+            if not isinstance(packed_by_key, Mapping) or not all(isinstance(v, str) for v in packed_by_key.values()):
+                raise _unreadable(stream_name, f"its {name} are not strings")
         try:
             versions = {str(key): _unpack(packed) for key, packed in seen.items()}
+            by_parent = {str(key): _unpack_children(packed) for key, packed in children.items()}
         except ValueError as error:
-            raise _unreadable(stream_name, f"its seen versions are not readable ({error})") from None
-        return cls(cursors=cursors, seen=versions)
+            raise _unreadable(stream_name, f"its seen versions or children are not readable ({error})") from None
+        return cls(cursors=cursors, seen=versions, children=by_parent)
 
 
 def _entry_size(key: str, text: str) -> int:
@@ -160,10 +188,42 @@ def _pack(versions: frozenset[int]) -> str:
 
 
 def _unpack(packed: str) -> frozenset[int]:
-    raw = base64.b64decode(packed.encode(), validate=True)
+    return _unpack_raw(base64.b64decode(packed.encode(), validate=True))
+
+
+def _unpack_raw(raw: bytes) -> frozenset[int]:
     if len(raw) % VERSION_BYTES:
         raise ValueError(f"{len(raw)} bytes is not a whole number of versions")
     return frozenset(int.from_bytes(raw[i : i + VERSION_BYTES], "big") for i in range(0, len(raw), VERSION_BYTES))
+
+
+MAX_CHILDREN = 255  # of one parent, remembered by its version (one byte counts them); a parent with more is read again
+
+
+def _pack_children(by_parent: Mapping[int, frozenset[int]]) -> str:
+    """Each parent's version, the number of its children, and theirs (a parent with too many is left out)."""
+    entries = (
+        parent.to_bytes(VERSION_BYTES, "big")
+        + len(children).to_bytes(1, "big")
+        + b"".join(child.to_bytes(VERSION_BYTES, "big") for child in sorted(children))
+        for parent, children in sorted(by_parent.items())
+        if len(children) <= MAX_CHILDREN
+    )
+    return base64.b64encode(b"".join(entries)).decode()
+
+
+def _unpack_children(packed: str) -> dict[int, frozenset[int]]:
+    raw = base64.b64decode(packed.encode(), validate=True)
+    by_parent: dict[int, frozenset[int]] = {}
+    at = 0
+    while at < len(raw):
+        count_at = at + VERSION_BYTES
+        end = count_at + 1 + raw[count_at] * VERSION_BYTES if count_at < len(raw) else len(raw) + 1
+        if end > len(raw):
+            raise ValueError(f"the parent at byte {at} is cut short")
+        by_parent[int.from_bytes(raw[at:count_at], "big")] = _unpack_raw(raw[count_at + 1 : end])
+        at = end
+    return by_parent
 
 
 def _unreadable(stream_name: str, why: str) -> ConfigError:

@@ -58,7 +58,8 @@ class TwilioStream(TwilioList, CheckpointMixin):
         self._state = StreamState()
         self._previous = StreamState()  # the state this sync started from: what "seen before" means
         self._incremental = False
-        self._read_this_sync: dict[str, set[int]] = {}  # partition key -> versions read by this sync's slices
+        # partition key -> versions and children by parent version read by this sync's slices
+        self._read_this_sync: dict[str, tuple[set[int], dict[int, frozenset[int]]]] = {}
         self._reader: SliceReader[SlicePlan] | None = None
         self._probes: dict[str, Probe] = {}  # partition key -> its probe, when its range was probed
         self._unsaved_bytes = 0.0  # records emitted since the last STATE message
@@ -119,9 +120,13 @@ class TwilioStream(TwilioList, CheckpointMixin):
             return
         probe = self._probes.get(plan.key) if plan.probe else None
         last = plan.last or (probe is not None and probe.covered)  # a covered probe's windows are not read
-        read = self._read_this_sync.setdefault(plan.key, set())
+        read, children = self._read_this_sync.setdefault(plan.key, (set(), {}))
         read |= done.versions
-        self._state.remember(plan.key, read if last else done.versions, replace=last)
+        children |= done.children
+        if last:
+            self._state.remember(plan.key, read, replace=True, children=children)
+        else:
+            self._state.remember(plan.key, done.versions, replace=False, children=done.children)
         if plan.covered is not None and done.read:
             self._state.advance(plan.key, min(plan.covered.end, self.context.frame.horizon))
 
@@ -384,7 +389,7 @@ class TwilioStream(TwilioList, CheckpointMixin):
         finally:
             if probe is not None:
                 probe.answer(covered)
-        yield SliceDone(frozenset(plan.rules.versions), emitted * self._bytes_per_record)
+        yield SliceDone(frozenset(plan.rules.versions), emitted * self._bytes_per_record, children=plan.rules.children)
 
     def _read_list(self, plan: SlicePlan) -> Iterator[Record]:
         # A child stream read later in the sync takes the parents it needs from here (see ``sharing``).
@@ -413,11 +418,14 @@ class TwilioStream(TwilioList, CheckpointMixin):
         if kept is None and plan.part is not None:  # parts are planned only from what the parent kept
             raise RuntimeError(f"{self.name}: the parents kept for part {plan.part} of {plan.key} are gone")
         parents = self.parent._fetch(plan) if kept is None else ((plan.rules, parent) for parent in kept)
-        # Children are asked for only where the parent is new or changed (see ``emission``).
+        # Children are asked for only where the parent is new or changed, and not already read at its version (see
+        # ``emission``).
         expansions = (
             expansion
             for rules, parent in parents
-            if child_of.has_children(parent) and (expansion := rules.expands(parent)) is not None
+            if child_of.has_children(parent)
+            and (expansion := rules.expands(parent)) is not None
+            and not rules.recalls(expansion)
         )
 
         def children_of(expansion: Any) -> tuple[Any, list[Record]]:
@@ -429,6 +437,7 @@ class TwilioStream(TwilioList, CheckpointMixin):
         # account's slots while the others' children wait behind them (standard bench: 98 s -> 81 s).
         ahead = min(self.context.config.num_workers, self.context.config.per_account)
         for expansion, children in ordered_map(self.context.child_pool, children_of, expansions, ahead):
+            plan.rules.read_children(expansion, children)
             for child in children:
                 if plan.rules.emits_child(child, expansion):
                     yield child

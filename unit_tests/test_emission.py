@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from source_twilio import emission
-from source_twilio.emission import Children, Place, Previously, SliceRules, version_of
+from source_twilio.emission import Children, CountedParent, Place, Previously, SliceRules, version_of
 
 SINCE = "2026-03-01T00:00:00Z"  # the previous sync's horizon
 HORIZON = "2026-03-02T00:00:00Z"  # this sync's
@@ -242,6 +242,91 @@ def test_given_a_queued_message_seen_by_the_sweep_when_it_is_sent_then_its_uncha
     assert sent is not None and sent.children is Children.ALL
     assert not later.emits_child(old_media, sent)
     assert later.emits_child(media("ME2", "2026-03-02T10:00:00Z"), sent)
+
+
+# --- a parent that counts its children: read once per version of the parent ------------------------------------
+
+COUNTED = CountedParent(KEY, VERSION, "num_media")
+
+
+def counted_rules(previously: Previously | None = AFTER_A_SYNC) -> SliceRules:
+    return replace(window_rules(previously=previously), parent_cursor="date_updated", counted_parent=COUNTED)
+
+
+def with_media(sid: str, date_sent: str, date_updated: str, num_media: int = 1) -> dict:
+    return {**message(sid, date_sent, date_updated), "num_media": num_media}
+
+
+def test_given_all_a_parents_children_read_when_it_is_read_again_unchanged_then_they_are_not_asked_for_again():
+    """A message sent after this sync's horizon is read again by the next sync: its media, all read now, are
+    remembered by its version, and the next sync (nothing changed) neither asks for nor emits them."""
+    sent = with_media("SM1", "2026-03-02T10:00:00Z", "2026-03-02T10:00:00Z")
+    first = counted_rules()
+    expansion = first.expands(sent)
+    assert expansion is not None and not first.recalls(expansion)
+    assert first.emits_child(media("ME1", "2026-03-02T10:00:00Z"), expansion)
+    first.read_children(expansion, [media("ME1", "2026-03-02T10:00:00Z")])
+    assert first.children == {
+        COUNTED.version(sent): frozenset({version_of(media("ME1", "2026-03-02T10:00:00Z"), KEY, VERSION)})
+    }
+
+    second = counted_rules(Previously(SINCE, frozenset(first.versions), children=first.children))
+    again = second.expands(sent)
+    assert again is not None and second.recalls(again), "its media are not asked for again"
+    assert second.children == first.children and second.versions >= set().union(*first.children.values()), (
+        "what the first sync remembered of them is kept for the next one"
+    )
+
+
+def test_given_a_parent_changed_since_its_children_were_read_then_they_are_asked_for_again():
+    sent = with_media("SM1", "2026-03-02T10:00:00Z", "2026-03-02T10:00:00Z")
+    first = counted_rules()
+    expansion = first.expands(sent)
+    assert expansion is not None
+    first.read_children(expansion, [media("ME1", "2026-03-02T10:00:00Z")])
+    changed = with_media("SM1", "2026-03-02T10:00:00Z", "2026-03-02T11:00:00Z")
+    second = counted_rules(Previously(SINCE, frozenset(first.versions), children=first.children))
+    again = second.expands(changed)
+    assert again is not None and not second.recalls(again)
+    recounted = second.expands(with_media("SM1", "2026-03-02T10:00:00Z", "2026-03-02T10:00:00Z", num_media=2))
+    assert recounted is not None and not second.recalls(recounted), "a count that changed is another version"
+
+
+def test_given_fewer_children_listed_than_the_parent_counts_then_they_are_not_remembered_by_its_version():
+    """Twilio's lists are eventually consistent: a message's media may not be listed yet when it is."""
+    sent = with_media("SM1", "2026-03-02T10:00:00Z", "2026-03-02T10:00:00Z", num_media=2)
+    rules = counted_rules()
+    expansion = rules.expands(sent)
+    assert expansion is not None
+    rules.read_children(expansion, [media("ME1", "2026-03-02T10:00:00Z")])
+    assert rules.children == {}
+
+
+def test_given_a_parent_the_next_sync_does_not_read_again_then_its_children_are_not_remembered_by_its_version():
+    older = with_media("SM1", "2026-03-01T10:00:00Z", "2026-03-01T10:00:00Z")  # sent before this sync's horizon
+    rules = counted_rules()
+    expansion = rules.expands(older)
+    assert expansion is not None
+    rules.read_children(expansion, [media("ME1", "2026-03-01T10:00:00Z")])
+    assert rules.children == {}
+
+
+def test_given_children_recalled_by_one_sync_when_the_parent_changes_before_the_next_then_they_are_not_emitted_again():
+    """Sync 1 reads a message and its media; sync 2, minutes later, finds it unchanged and does not ask for its
+    media; sync 3 finds it changed (its status moved), asks for its media again, and must know them."""
+    sent = with_media("SM1", "2026-03-02T10:00:00Z", "2026-03-02T10:00:00Z")
+    old_media = media("ME1", "2026-03-02T10:00:00Z")
+    first = counted_rules()
+    expansion = first.expands(sent)
+    assert expansion is not None and first.emits_child(old_media, expansion)
+    first.read_children(expansion, [old_media])
+    second = counted_rules(Previously(SINCE, frozenset(first.versions), children=first.children))
+    again = second.expands(sent)
+    assert again is not None and second.recalls(again)
+    third = counted_rules(Previously(SINCE, frozenset(second.versions), children=second.children))
+    changed = third.expands(with_media("SM1", "2026-03-02T10:00:00Z", "2026-03-02T10:30:00Z"))
+    assert changed is not None and not third.recalls(changed)
+    assert not third.emits_child(old_media, changed)
 
 
 def test_given_a_state_left_by_airbytes_connector_then_a_record_whose_date_is_null_is_new():

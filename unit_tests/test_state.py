@@ -33,6 +33,36 @@ def test_given_versions_when_remembered_then_added_until_the_partitions_last_sli
     assert "seen" not in state.to_json()
 
 
+def test_given_children_by_parent_version_when_serialised_then_they_round_trip_and_the_size_counts_them():
+    state = StreamState()
+    state.advance(SID, datetime(2026, 1, 2, tzinfo=UTC))
+    empty_size = state.size
+    by_parent = {7: frozenset({1, 2}), 2**47 + 1: frozenset()}
+    state.remember(SID, {1, 2}, replace=False, children=by_parent)
+    blob = state.to_json()
+    assert len(blob["children"][SID]) == 36  # 26 bytes (7 + 2 * 6, then 7) in base64
+    assert state.size - empty_size >= len(blob["children"][SID]) + len(blob["seen"][SID])
+    again = StreamState.from_json(blob, "message_media")
+    assert again.children(SID) == by_parent and again.to_json() == blob
+
+
+def test_given_children_when_remembered_then_added_until_the_partitions_last_slice_replaces_them():
+    state = StreamState()
+    state.remember(SID, set(), replace=False, children={1: frozenset({10})})
+    state.remember(SID, set(), replace=False, children={2: frozenset({20})})
+    assert state.children(SID) == {1: frozenset({10}), 2: frozenset({20})}
+    state.remember(SID, set(), replace=True, children={2: frozenset({20})})
+    assert state.children(SID) == {2: frozenset({20})}
+    state.remember(SID, set(), replace=True)
+    assert "children" not in state.to_json()
+
+
+def test_given_a_parent_with_more_children_than_a_byte_counts_then_it_is_left_out_of_the_json():
+    state = StreamState()
+    state.remember(SID, set(), replace=False, children={1: frozenset(range(256)), 2: frozenset({5})})
+    assert StreamState.from_json(state.to_json(), "message_media").children(SID) == {2: frozenset({5})}
+
+
 def test_given_state_when_asked_again_without_change_then_the_same_object_is_returned():
     """The CDK asks for the state after every record: it is built once per change."""
     state = StreamState()
@@ -72,8 +102,11 @@ def test_given_version_1_state_when_read_then_cursors_are_kept_and_digests_dropp
         ({"version": 2, "cursors": {SID: "yesterday"}}, "not an ISO 8601 instant"),
         ({"version": 2, "cursors": {SID: 5}}, "not an ISO 8601 instant"),
         ({"version": 2, "cursors": {}, "seen": []}, "seen versions are not strings"),
-        ({"version": 2, "cursors": {}, "seen": {SID: "not base64!"}}, "seen versions are not readable"),
+        ({"version": 2, "cursors": {}, "seen": {SID: "not base64!"}}, "seen versions or children are not readable"),
         ({"version": 2, "cursors": {}, "seen": {SID: "AAAA"}}, "not a whole number of versions"),
+        ({"version": 2, "cursors": {}, "children": {SID: 5}}, "children are not strings"),
+        ({"version": 2, "cursors": {}, "children": {SID: "AAAAAAAAAg=="}}, "is cut short"),  # counts 2, holds none
+        ({"version": 2, "cursors": {}, "children": {SID: "AAAA"}}, "is cut short"),
     ],
 )
 def test_given_unreadable_state_when_read_then_config_error_says_why_and_how_to_reset(blob, why):
