@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from math import isfinite
 from typing import Any
 
-from source_twilio.timeutil import format_datetime, parse_twilio_datetime, rfc2822_utc_to_iso
+from source_twilio.timeutil import format_datetime, parse_twilio_datetime, rfc2822_to_iso
 
 Converter = Callable[[Any], Any]
 
@@ -20,9 +20,9 @@ Converter = Callable[[Any], Any]
 def to_datetime(value: Any) -> Any:
     if not isinstance(value, str) or not value:
         return value
-    utc = rfc2822_utc_to_iso(value)
-    if utc is not None:
-        return utc
+    fast = rfc2822_to_iso(value)
+    if fast is not None:
+        return fast
     parsed = parse_twilio_datetime(value)
     return value if parsed is None else format_datetime(parsed)
 

@@ -20,11 +20,11 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH_NUMBERS = {name: f"{index:02d}" for name, index in _MONTHS.items()}
 
 
-def rfc2822_utc_to_iso(value: str) -> str | None:
-    """The fast path for the common case, "Fri, 18 Oct 2019 17:02:00 +0000": rearranged, not parsed, and the day
-    part looked up (a page's records share a few days). None for anything else (other offsets, other shapes,
-    impossible dates), which take the full parser."""
-    if len(value) != 31 or _CLOCK_UTC.fullmatch(value, 17) is None:
+def rfc2822_to_iso(value: str) -> str | None:
+    """The fast path for Twilio's shape, "Fri, 18 Oct 2019 17:02:00 +0000": the day part looked up (a page's records
+    share a few days) and the clock rearranged, not parsed; another offset is applied to that by ``datetime``'s
+    arithmetic. None for anything else (other shapes, impossible dates), which take the full parser."""
+    if len(value) != 31 or _CLOCK.fullmatch(value, 17) is None:
         return None
     head = value[:17]
     day = _DAYS_SEEN.get(head)
@@ -34,10 +34,17 @@ def rfc2822_utc_to_iso(value: str) -> str | None:
             return None
         if len(_DAYS_SEEN) < _DAYS_SEEN_MAX:
             _DAYS_SEEN[head] = day
-    return day + value[17:25] + "Z"
+    if value[27:] == "0000":  # +0000, or -0000
+        return day + value[17:25] + "Z"
+    offset = timedelta(hours=int(value[27:29]), minutes=int(value[29:31]))
+    try:
+        local = datetime.fromisoformat(day + value[17:25])
+        return (local - offset if value[26] == "+" else local + offset).isoformat() + "Z"
+    except (ValueError, OverflowError):  # year 0, or past 9999 once the offset is applied
+        return None
 
 
-_CLOCK_UTC = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d \+0000")
+_CLOCK = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-](?:[01]\d|2[0-3])[0-5]\d")
 _DAYS_SEEN: dict[str, str] = {}  # "Fri, 18 Oct 2019 " -> "2019-10-18T"
 _DAYS_SEEN_MAX = 100_000
 
@@ -69,20 +76,20 @@ def parse_twilio_datetime(value: str) -> datetime | None:
         day, month, year, hour, minute, second, sign, off_h, off_m = match.groups()
         month_number = _MONTHS.get(month)
         if month_number is not None:
+            offset = timedelta(hours=int(off_h), minutes=int(off_m))
             try:
                 moment = datetime(int(year), month_number, int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-            except ValueError:
+                return moment - offset if sign == "+" else moment + offset
+            except (ValueError, OverflowError):  # no such day; or before year 1 or past 9999 in UTC
                 return None
-            offset = timedelta(hours=int(off_h), minutes=int(off_m))
-            return moment - offset if sign == "+" else moment + offset
     parsed = parse_iso_datetime(value)
     if parsed is not None:
         return parsed
     try:
         parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def parse_iso_datetime(value: str) -> datetime | None:
@@ -93,9 +100,9 @@ def parse_iso_datetime(value: str) -> datetime | None:
         if _DATE_ONLY.match(value):
             return datetime.fromisoformat(value).replace(tzinfo=UTC)
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # not ISO 8601; or before year 1 or past 9999 in UTC
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def format_datetime(moment: datetime) -> str:

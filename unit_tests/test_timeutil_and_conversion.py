@@ -26,7 +26,19 @@ def test_given_twilio_timestamp_when_parsed_then_utc_instant(wire, expected):
     assert parse_twilio_datetime(wire) == expected
 
 
-@pytest.mark.parametrize("wire", ["", "yesterday", "Fri, 32 Oct 2019 17:02:00 +0000", "2019-13-01"])
+@pytest.mark.parametrize(
+    "wire",
+    [
+        "",
+        "yesterday",
+        "Fri, 32 Oct 2019 17:02:00 +0000",
+        "2019-13-01",
+        "Mon, 01 Jan 0001 00:30:00 +0100",  # before year 1 in UTC: it used to raise OverflowError and end the sync
+        "0001-01-01T00:30:00+01:00",
+        "Fri, 31 Dec 9999 23:30:00 -0100",
+        "9999-12-31T23:30:00-01:00",
+    ],
+)
 def test_given_garbage_when_parsed_then_none(wire):
     assert parse_twilio_datetime(wire) is None
 
@@ -107,6 +119,16 @@ def test_given_record_when_converted_then_nulls_stay_unknown_fields_stay_and_sec
         "Fri, 31 Apr 2019 17:02:00 +0000",
         "Fri, 18 Oct 2019 24:02:00 +0000",
         "Thu, 23 Feb 2017 10:26:31 -0800",
+        "Thu, 23 Feb 2017 20:26:31 -0800",  # the next day
+        "Thu, 31 Dec 2026 20:00:00 -0800",  # the next year
+        "Mon, 01 Jan 2024 05:00:00 +0530",  # the previous year
+        "Thu, 29 Feb 2024 23:30:00 -0100",  # a leap day, to 1 March
+        "Fri, 01 Mar 2024 00:30:00 +0100",  # 1 March, to a leap day
+        "Wed, 19 Jun 2019 22:04:00 -0000",
+        "Sat, 18 Oct 2019 17:02:00 +1400",
+        "Sat, 18 Oct 2019 17:02:00 +2400",  # not an offset: the slow path's answer
+        "Sat, 01 Jan 0001 00:30:00 +0100",  # before year 1 in UTC
+        "Fri, 31 Dec 9999 23:30:00 -0100",  # past 9999
     ],
 )
 def test_given_rfc2822_when_fast_path_taken_then_same_as_full_parser(wire):
