@@ -166,6 +166,8 @@ class SliceRules:
             return False
         if self.previously is None:
             candidate = place is Place.INSIDE
+            if self.remember_from is None:  # a full refresh: nothing to compare or remember
+                return candidate
         elif place is Place.INSIDE:
             candidate = self.is_new(record) or self.is_updated(record)
         else:
