@@ -16,7 +16,7 @@ The JSON is built once per change, not each time the CDK asks for it (it asks af
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -105,19 +105,19 @@ class StreamState:
         """Add versions (and children by parent version) read for a partition; ``replace`` (its last slice) drops
         those of earlier syncs."""
         kept = frozenset(versions) if replace else self.seen(key) | frozenset(versions)
-        if kept != self.seen(key):
-            if kept:
-                self._seen[key] = kept
-            else:
-                self._seen.pop(key, None)
-            self._write("seen", key, _pack(kept) if kept else None)
+        self._put("seen", self._seen, key, kept, _pack)
         by_parent = {**({} if replace else self.children(key)), **(children or {})}
-        if by_parent != self.children(key):
-            if by_parent:
-                self._children[key] = by_parent
-            else:
-                self._children.pop(key, None)
-            self._write("children", key, _pack_children(by_parent) if by_parent else None)
+        self._put("children", self._children, key, by_parent, _pack_children)
+
+    def _put(self, part: str, entries: dict[str, Any], key: str, value: Any, pack: Callable[[Any], str]) -> None:
+        """One partition's entry, set (or dropped, when empty) and written out, if it changed."""
+        if value == entries.get(key, type(value)()):
+            return
+        if value:
+            entries[key] = value
+        else:
+            entries.pop(key, None)
+        self._write(part, key, pack(value) if value else None)
 
     def _write(self, part: str, key: str, text: str | None) -> None:
         entries = self._written[part]
