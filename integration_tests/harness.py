@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -173,6 +174,7 @@ def drain(contexts: Iterable[SyncContext]) -> None:
 
 
 def _run_entry_point(args: list[str]) -> int:
+    threshold = gc.get_threshold()
     try:
         entry_point.run(args)
     except SystemExit as exit_:
@@ -180,6 +182,10 @@ def _run_entry_point(args: list[str]) -> int:
     except Exception:
         sys.excepthook(*sys.exc_info())  # what the interpreter does with it in a process: the CDK's hook
         return 1
+    finally:  # the process's cycle collector settings (``startup``) are not the test runner's
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+        gc.enable()
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import gc
 import logging
 import os
 import signal
@@ -20,6 +19,7 @@ from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 
 from source_twilio.output import RecordLines, serialize_record
 from source_twilio.source import SourceTwilio
+from source_twilio.startup import collect_from_now
 from source_twilio.workers import SyncInterrupted, interrupt
 
 STOP_GRACE_SECONDS = 5.0  # after a signal: time to stop at a safe point before the process ends regardless
@@ -86,18 +86,6 @@ def tune_malloc() -> None:
         pass
 
 
-def tune_gc() -> None:
-    """Let the cycle collector run seldom, and never over what start-up built. Records are parsed into dicts, which
-    it tracks though they never form cycles: at its defaults it ran every 700 of them, and every few hundred
-    pages over the whole heap, the modules and classes of start-up included (an eighth of a 60,000-message
-    read's CPU; a fiftieth with this). Cyclic garbage, rare here, waits a little longer to be freed."""
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
-
-
-GC_YOUNG_THRESHOLD = 10_000  # allocations of tracked objects between collections of the young (700 by default)
-
-
 M_TRIM_THRESHOLD = -1
 M_ARENA_MAX = -8
 M_MMAP_THRESHOLD = -3
@@ -113,7 +101,7 @@ them again and again (0.46 s of system time; 0.28 s with this, the peak RSS the 
 def run_process(args: list[str]) -> None:
     """``discover``, ``read``, and whatever ``commands`` leaves to the CDK, once ``preflight`` has checked the inputs."""
     tune_malloc()
-    tune_gc()
+    collect_from_now()
     AirbyteEntrypoint.airbyte_message_to_string = staticmethod(serialize)  # type: ignore[method-assign]
     with stopping_on_signals():
         try:

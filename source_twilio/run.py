@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import sys
 
-from source_twilio.startup import import_cdk_lightly
+from source_twilio.startup import import_cdk_lightly, pause_collection
 
 
 def run(args: list[str] | None = None) -> None:
     args = sys.argv[1:] if args is None else args
+    pause_collection()  # until ``run_process`` (``spec`` and ``check`` end within their start-up)
     import_cdk_lightly()
     from source_twilio.preflight import preflight
 
