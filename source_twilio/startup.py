@@ -35,6 +35,7 @@ CDK = "airbyte_cdk"
 
 
 def pause_collection() -> None:
+    """No cycle collection while the process starts (see the module's docstring)."""
     gc.disable()
 
 

@@ -5,8 +5,8 @@ every version of every record has been read, and the versions read at or after i
 bytes per account, plus 6 bytes per record changed in the last minutes before the sync (or, for usage records,
 per record inside the lookback). A child stream whose parent counts its children (message media) may also have
 ``"children": {"AC...": "<base64>"}``: for each parent read in those minutes, its version, how many children it
-has and theirs, 7 bytes and 6 per child (see ``emission``). No records inside. A cursor only moves forward, and only once a whole window
-below it has been emitted. Version 1 (without ``seen``, with usage ``digests``) is read: its cursors are kept and
+has and theirs, 7 bytes and 6 per child (see ``emission``). No records inside. A cursor only moves forward, and
+only once a whole window below it has been emitted. Version 1 (without ``seen``, with usage ``digests``) is read: its cursors are kept and
 its digests dropped, so usage inside the lookback is emitted once more. So is the state Airbyte's own connector
 left (``migration``).
 
