@@ -25,7 +25,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from source_twilio.answers import account_in, describe
+from source_twilio.answers import account_in, describe, read_body
 from source_twilio.clock import TwilioClock
 from source_twilio.credentials import ACCOUNT_ATTRIBUTE
 from source_twilio.health import Outage
@@ -136,7 +136,7 @@ class AccountLimitedAdapter(HTTPAdapter):
             try:
                 response = super().send(request, **kwargs)
                 if not kwargs.get("stream"):
-                    _ = response.content
+                    read_body(response)
             except requests.RequestException as error:
                 self._outage.failed(f"{type(error).__name__} ({error})")
                 raise

@@ -1,11 +1,13 @@
+import io
 import logging
 
 import pytest
 import requests
+import urllib3
 from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_twilio.answers import describe
+from source_twilio.answers import describe, read_body
 from source_twilio.errors import AUTH_RETRIES, TwilioBackoffStrategy, TwilioErrorHandler
 from source_twilio.pagination import next_page_url, records_of
 
@@ -114,3 +116,42 @@ def test_given_twilio_error_body_when_described_then_code_message_and_link():
         text == "HTTP 400, Twilio code 20004: Date range outside retention (https://www.twilio.com/docs/errors/20004)"
     )
     assert describe(response(502, "<html><h1>502 Bad Gateway</h1></html>")) == "HTTP 502: 502 Bad Gateway"
+
+
+class _CountingBody(io.BytesIO):
+    """A response body that counts the reads asked of it, and can break off partway as a reset connection does."""
+
+    def __init__(self, data: bytes, fail_after: int | None = None) -> None:
+        super().__init__(data)
+        self.reads = 0
+        self._fail_after = fail_after
+
+    def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+        self.reads += 1
+        if self._fail_after is not None and self.tell() >= self._fail_after:
+            raise urllib3.exceptions.ProtocolError("Connection broken: reset by peer")
+        return super().read(size)
+
+
+def _streamed_response(body: _CountingBody) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response.raw = urllib3.HTTPResponse(body=body, preload_content=False, headers={"Content-Length": "2000000"})
+    return response
+
+
+def test_given_a_page_of_a_megabyte_when_its_body_is_read_then_it_takes_a_few_reads_not_a_hundred():
+    """requests reads a body 10 KB at a time, each through urllib3's and http.client's layers: a hundred trips
+    for a page of 1,000 records, about 2 ms of CPU per page more than a few reads of a megabyte."""
+    data = b"x" * 2_000_000
+    body = _CountingBody(data)
+    response = _streamed_response(body)
+    read_body(response)
+    assert response.content == data
+    assert body.reads <= 4, body.reads
+
+
+def test_given_a_body_broken_off_when_it_is_read_then_the_error_is_requests_own_which_the_cdk_retries():
+    response = _streamed_response(_CountingBody(b"x" * 2_000_000, fail_after=1_000_000))
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        read_body(response)
