@@ -151,7 +151,7 @@ def test_given_a_mix_of_fast_faults_when_syncing_then_no_output_line_holds_a_sec
 
 def test_given_twilio_concurrency_limit_when_syncing_then_the_connector_slows_down_and_loses_nothing(tmp_path):
     dataset = Dataset(DatasetOptions(seed=47))
-    with serve(dataset, concurrency_limit=3, latency_ms=30) as emulator:
+    with serve(dataset, concurrency_limit=2, latency_ms=200) as emulator:
         started = time.monotonic()
         run = run_connector(
             "read",
@@ -161,7 +161,7 @@ def test_given_twilio_concurrency_limit_when_syncing_then_the_connector_slows_do
             catalog=catalog_for(["calls"]),
         )
         stats = emulator.stats()
-    print(retry_report("subprocess sync of calls, 3 requests per account", stats, time.monotonic() - started))
+    print(retry_report("subprocess sync of calls, 2 requests per account", stats, time.monotonic() - started))
     assert run.returncode == 0 and run.errors == [], run.stderr[-3000:]
     assert stats["status_429"] > 0, "the limit was never reached: the test would prove nothing"
     assert any("concurrency limit reached" in log for log in run.logs)
