@@ -199,29 +199,32 @@ class SliceRules:
     def recalls(self, expansion: Expansion) -> bool:
         """Whether the previous sync read all the parent's children at this very version of it: they are not asked
         for again, and what it remembered of them is kept for the next sync (see the module's docstring)."""
-        if self.counted_parent is None or self.previously is None:
+        if self.counted_parent is None or self.previously is None or not self.previously.children:
             return False
         version = self.counted_parent.version(expansion.parent)
         children = self.previously.children.get(version)
         if children is None:
             return False
-        self._remember_children(expansion.parent, version, children)
+        if self._remembers_parent(expansion.parent):
+            self._keep_children(version, children)
         return True
 
     def read_children(self, expansion: Expansion, children: list[Record]) -> None:
         """A parent's children, as its list returned them: remembered by the parent's version if they are all of
-        them and the next sync reads the parent again."""
-        counted = self.counted_parent
-        if counted is None or self.remember_from is None or not counted.counts(expansion.parent, len(children)):
+        them and the next sync reads the parent again (only then are they hashed)."""
+        counted, parent = self.counted_parent, expansion.parent
+        if counted is None or not counted.counts(parent, len(children)) or not self._remembers_parent(parent):
             return
         versions = frozenset(version_of(child, self.key_fields, self.version_fields) for child in children)
-        self._remember_children(expansion.parent, counted.version(expansion.parent), versions)
+        self._keep_children(counted.version(parent), versions)
 
-    def _remember_children(self, parent: Record, version: int, children: frozenset[int]) -> None:
+    def _remembers_parent(self, parent: Record) -> bool:
         # A child changes only with its parent, so the parent's change cursor bounds the children's.
-        if self._remembers(parent, parent, self.parent_cursor):
-            self.children[version] = children
-            self.versions.update(children)
+        return self._remembers(parent, parent, self.parent_cursor)
+
+    def _keep_children(self, version: int, children: frozenset[int]) -> None:
+        self.children[version] = children
+        self.versions.update(children)
 
     def _decide(self, candidate: bool, record: Record, remembered: bool) -> bool:
         """A candidate is emitted unless the previous sync remembered this version; the version is hashed only
