@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from math import isfinite
 from typing import Any
 
-from source_twilio.timeutil import format_datetime, parse_twilio_datetime, rfc2822_to_iso
+from source_twilio.timeutil import UTC_CLOCK, format_datetime, iso_day_seen, parse_twilio_datetime, rfc2822_to_iso
 
 Converter = Callable[[Any], Any]
 
@@ -70,7 +70,12 @@ def converter_for(field_schema: Mapping[str, Any]) -> Converter | None:
 
 
 class RecordConverter:
-    """Converts records of one stream to the types of its schema; built once, applied to every record."""
+    """Converts records of one stream to the types of its schema; built once, applied to every record.
+
+    Conversion was half of what reading a record cost, most of it in timestamps. The commonest one, Twilio's own
+    shape in UTC on a day already read (``timeutil.rfc2822_to_iso``'s fast path), is rearranged here, in the
+    loop; numbers made of digits only are read by ``int`` at once. Anything else goes through its converter, which
+    gives the same answer for these too."""
 
     def __init__(self, schema: Mapping[str, Any], drop_fields: frozenset[str] = frozenset()) -> None:
         self._plan: tuple[tuple[str, Converter], ...] = tuple(
@@ -78,6 +83,9 @@ class RecordConverter:
             for name, field_schema in sorted(schema.get("properties", {}).items())
             if (converter := converter_for(field_schema)) is not None
         )
+        self._datetimes = tuple(name for name, converter in self._plan if converter is to_datetime)
+        self._integers = tuple(name for name, converter in self._plan if converter is to_integer)
+        self._numbers = tuple(name for name, converter in self._plan if converter is to_number)
         self._drop = tuple(sorted(drop_fields))
 
     @property
@@ -87,8 +95,26 @@ class RecordConverter:
     def __call__(self, record: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         for name in self._drop:
             record.pop(name, None)
-        for name, convert in self._plan:
-            value = record.get(name)
+        get = record.get
+        for name in self._datetimes:
+            value = get(name)
+            if value is None:
+                continue
+            # "Fri, 18 Oct 2019 17:02:00 +0000", its day seen before: "2019-10-18T" + "17:02:00" + "Z"
+            if value.__class__ is str and len(value) == 31 and value[25:] == " +0000":
+                day = iso_day_seen(value[:17])
+                if day is not None and UTC_CLOCK(value, 17, 25) is not None:
+                    record[name] = day + value[17:25] + "Z"
+                    continue
+            record[name] = to_datetime(value)
+        for name in self._integers:
+            value = get(name)
+            if value is None:
+                continue
+            short = value.__class__ is str and value.isdecimal() and len(value) < 19  # int() has a length limit
+            record[name] = int(value) if short else to_integer(value)
+        for name in self._numbers:
+            value = get(name)
             if value is not None:
-                record[name] = convert(value)
+                record[name] = to_number(value)
         return record

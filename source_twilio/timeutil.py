@@ -22,8 +22,9 @@ _MONTH_NUMBERS = {name: f"{index:02d}" for name, index in _MONTHS.items()}
 
 def rfc2822_to_iso(value: str) -> str | None:
     """The fast path for Twilio's shape, "Fri, 18 Oct 2019 17:02:00 +0000": the day part looked up (a page's records
-    share a few days) and the clock rearranged, not parsed; another offset is applied to that by ``datetime``'s
-    arithmetic. None for anything else (other shapes, impossible dates), which take the full parser."""
+    share a few days) and the clock rearranged, not parsed; another offset moves the clock, and ``datetime``'s
+    arithmetic takes the rarer timestamps it moves to another day. None for anything else (other shapes, impossible
+    dates), which take the full parser."""
     if len(value) != 31 or _CLOCK.fullmatch(value, 17) is None:
         return None
     head = value[:17]
@@ -36,7 +37,11 @@ def rfc2822_to_iso(value: str) -> str | None:
             _DAYS_SEEN[head] = day
     if value[27:] == "0000":  # +0000, or -0000
         return day + value[17:25] + "Z"
-    offset = timedelta(hours=int(value[27:29]), minutes=int(value[29:31]))
+    offset_minutes = int(value[27:29]) * 60 + int(value[29:31])
+    minutes = int(value[17:19]) * 60 + int(value[20:22]) + (offset_minutes if value[26] == "-" else -offset_minutes)
+    if 0 <= minutes < MINUTES_IN_A_DAY:  # the same day in UTC: the clock moved, not parsed
+        return f"{day}{minutes // 60:02d}:{minutes % 60:02d}{value[22:25]}Z"
+    offset = timedelta(minutes=offset_minutes)
     try:
         local = datetime.fromisoformat(day + value[17:25])
         return (local - offset if value[26] == "+" else local + offset).isoformat() + "Z"
@@ -47,6 +52,11 @@ def rfc2822_to_iso(value: str) -> str | None:
 _CLOCK = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-](?:[01]\d|2[0-3])[0-5]\d")
 _DAYS_SEEN: dict[str, str] = {}  # "Fri, 18 Oct 2019 " -> "2019-10-18T"
 _DAYS_SEEN_MAX = 100_000
+MINUTES_IN_A_DAY = 24 * 60
+iso_day_seen = _DAYS_SEEN.get
+"""A day ``rfc2822_to_iso`` read already, "Fri, 18 Oct 2019 " as "2019-10-18T"; None for one not read yet."""
+UTC_CLOCK = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d").fullmatch
+"""Whether ``value[17:25]`` is a time of day: ``UTC_CLOCK(value, 17, 25)``."""
 
 
 def _iso_day(head: str) -> str | None:

@@ -151,3 +151,30 @@ def test_given_a_day_seen_before_when_converted_again_then_the_same_answer(wire,
     """The fast path remembers the days it read; a second look at a day gives what the first did."""
     assert to_datetime(wire) == expected
     assert to_datetime(wire) == expected
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        "Sat, 28 Nov 2026 23:59:59 +0000",  # a day seen before (the first conversion reads it)
+        "Sat, 28 Nov 2026 24:00:00 +0000",  # not a time of day
+        "Sat, 28 Nov 2026 23:5:599 +0000",
+        "Sun, 29 Feb 2023 10:00:00 +0000",  # not a day
+        "Sat, 28 Nov 2026 23:59:59 -0000",
+        "Sat, 28 Nov 2026 23:59:59 +0100",
+        "Sat, 28 Nov 2026 23:59:59 +00000",
+        "2026-11-28T23:59:59Z",
+        "",
+        17,
+    ],
+)
+def test_given_a_timestamp_in_a_record_when_converted_then_as_the_field_alone_twice(wire):
+    """The converter's own fast path for Twilio's UTC shape gives what ``to_datetime`` gives, first and again."""
+    converter = RecordConverter(SCHEMA)
+    for _ in range(2):
+        assert converter({"date_sent": wire})["date_sent"] == to_datetime(wire)
+
+
+@pytest.mark.parametrize("wire", ["0", "3", "007", "\u0663", "9" * 18, "9" * 5000, "-4", "2.0", "1e3", " 5", "x", 3.0])
+def test_given_an_integer_field_when_converted_then_as_the_field_alone(wire):
+    assert RecordConverter(SCHEMA)({"num_media": wire})["num_media"] == to_integer(wire)
