@@ -36,29 +36,30 @@ def pack_records(stream: str) -> Callable[[list[Any]], list[Any]]:
 
     def pack(items: list[Any]) -> list[Any]:
         tail = b',"emitted_at":%d}}' % int(time.time() * 1000)
+        between = tail + b"\n" + head  # one line's end and the next one's start: a run of records is one join
         packed: list[Any] = []
-        lines: list[bytes] = []
+        run: list[bytes] = []  # the records' data, serialized
         for item in items:
-            if isinstance(item, Mapping):
-                lines.append(head + dumps(item) + tail)
+            if item.__class__ is dict or isinstance(item, Mapping):
+                run.append(dumps(item))
                 continue
-            if lines:
-                packed.append(record_lines(stream, lines))
-                lines = []
+            if run:
+                packed.append(record_lines(stream, head + between.join(run) + tail, len(run)))
+                run = []
             packed.append(item)
-        if lines:
-            packed.append(record_lines(stream, lines))
+        if run:
+            packed.append(record_lines(stream, head + between.join(run) + tail, len(run)))
         return packed
 
     return pack
 
 
-def record_lines(stream: str, lines: list[bytes]) -> RecordLines:
+def record_lines(stream: str, lines: bytes, count: int) -> RecordLines:
     return RecordLines(
         type=Type.RECORD,
         record=AirbyteRecordMessage(stream=stream, data={}, emitted_at=0),
-        lines=b"\n".join(lines).decode(),
-        count=len(lines),
+        lines=lines.decode(),
+        count=count,
     )
 
 
