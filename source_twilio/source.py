@@ -11,6 +11,7 @@ from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
+    ConnectorSpecification,
     FailureType,
     Status,
     SyncMode,
@@ -24,6 +25,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.accounts import AccountDirectory
 from source_twilio.checking import get_retrying, json_object, probe
+from source_twilio.commands import load_spec
 from source_twilio.config import TwilioConfig, announce_emulator
 from source_twilio.context import SyncContext
 from source_twilio.credentials import AccountCredentials, credentials_for
@@ -42,6 +44,11 @@ class SourceTwilio(AbstractSource):
     def __init__(self, record_lines: bool = False) -> None:
         super().__init__()
         self._record_lines = record_lines
+
+    def spec(self, logger: logging.Logger) -> ConnectorSpecification:
+        """``spec.yaml``, parsed once per process by YAML's C parser (the CDK's parsed it again, in Python, for each
+        ``read`` and ``discover``, to check the config against it)."""
+        return load_spec()
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         succeeded, message = self.check_connection(logger, config)

@@ -1,4 +1,5 @@
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -164,3 +165,18 @@ def test_given_spec_when_it_starts_then_the_cycle_collector_does_not_run_over_th
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.split() == ["0", "True"]
+
+
+def test_given_the_source_when_asked_for_its_spec_then_the_cdks_spec_parsed_once_for_every_caller():
+    """``read`` and ``discover`` check the config against the spec: the CDK's own ``spec`` parsed ``spec.yaml`` with
+    YAML's pure-Python parser each time; ours is parsed once, by the C parser, and is the same spec."""
+    from airbyte_cdk.connector import BaseConnector
+    from airbyte_cdk.models import ConnectorSpecificationSerializer
+
+    from source_twilio.source import SourceTwilio
+
+    logger = logging.getLogger("airbyte")
+    ours, again = SourceTwilio().spec(logger), SourceTwilio().spec(logger)
+    assert ours is again
+    cdks = BaseConnector.spec(SourceTwilio(), logger)
+    assert ConnectorSpecificationSerializer.dump(ours) == ConnectorSpecificationSerializer.dump(cdks)
