@@ -166,10 +166,13 @@ class TwilioList(HttpStream):
                 setattr(response, _PAST_REACH, True)  # the list is newest first: no later page is within reach
             if not stream_slice.cursor_slice.get(WHOLE):  # only the records whose field is null: skip the others
                 records = [record for record in records if record.get(swept) is None]
-        account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
         convert = self.converter
         add_account = self.definition.add_account_sid
         secret_fields = self.definition.drop_fields
+        if not add_account and not secret_fields:  # most lists: the records as converted
+            yield from map(convert, records)
+            return
+        account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
         for record in records:
             if add_account and record.get("account_sid") is None:
                 record["account_sid"] = account_sid
