@@ -25,6 +25,7 @@ from source_twilio.prefetch import THREADS as EARLY_THREADS
 from source_twilio.prefetch import Prefetcher
 from source_twilio.retention import RetentionLimits
 from source_twilio.sharing import SharedLists
+from source_twilio.transport import TwilioSession
 from source_twilio.windows import floor_to_second
 from source_twilio.workers import WorkerPool
 
@@ -63,7 +64,7 @@ class SyncContext:
 
     @cached_property
     def session(self) -> requests.Session:
-        session = requests.Session()
+        session = TwilioSession()
         adapter = AccountLimitedAdapter(
             self.limiter, self.config.account_sid, self.config.num_workers, self.clock, self.outage
         )
