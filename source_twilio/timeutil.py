@@ -49,13 +49,14 @@ def rfc2822_to_iso(value: str) -> str | None:
         return None
 
 
-_CLOCK = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-](?:[01]\d|2[0-3])[0-5]\d")
+_TIME_OF_DAY = r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+_CLOCK = re.compile(_TIME_OF_DAY + r" [+-](?:[01]\d|2[0-3])[0-5]\d")
 _DAYS_SEEN: dict[str, str] = {}  # "Fri, 18 Oct 2019 " -> "2019-10-18T"
 _DAYS_SEEN_MAX = 100_000
 MINUTES_IN_A_DAY = 24 * 60
 iso_day_seen = _DAYS_SEEN.get
 """A day ``rfc2822_to_iso`` read already, "Fri, 18 Oct 2019 " as "2019-10-18T"; None for one not read yet."""
-UTC_CLOCK = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d").fullmatch
+UTC_CLOCK = re.compile(_TIME_OF_DAY).fullmatch
 """Whether ``value[17:25]`` is a time of day: ``UTC_CLOCK(value, 17, 25)``."""
 
 
