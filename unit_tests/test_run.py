@@ -121,35 +121,6 @@ def test_given_a_page_sized_buffer_freed_when_one_is_allocated_again_then_its_me
     assert int(completed.stdout) < 100, "page faults in ten allocations of a freed 2 MB buffer"
 
 
-PAGES_PARSED_AGAIN = """
-import resource
-import orjson
-from source_twilio.process import tune_malloc
-tune_malloc()
-record = {"sid": "SM" + "0" * 32, "body": "x" * 160, "date_sent": "Sun, 29 Nov 2026 15:12:05 +0000", "price": "-0.0075",
-          "subresource_uris": {"media": "/2010-04-01/Accounts/AC/Messages/SM/Media.json"}, "num_media": "0"}
-page = orjson.dumps({"messages": [dict(record, sid=f"SM{i:032d}") for i in range(1000)]})
-faults = []
-for _ in range(20):
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    parsed = orjson.loads(page)
-    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-    del parsed
-print(sum(faults[10:]))
-"""
-
-
-def test_given_a_page_parsed_when_the_next_is_parsed_then_the_parsers_memory_is_not_faulted_in_again():
-    """orjson asks for a working buffer many times a page's size (over 8 MB for a 1 MB page): above the mmap
-    threshold, each was mapped and unmapped again, a fault per 4 KB touched (400 a page: 22,000 in a 60,000-message
-    read)."""
-    completed = subprocess.run(
-        [sys.executable, "-c", PAGES_PARSED_AGAIN], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    assert int(completed.stdout) < 100, "page faults in ten parses of a page of 1,000 records"
-
-
 PAGES_OF_RECORDS = """
 import gc
 from source_twilio.startup import collect_from_now
