@@ -2,9 +2,9 @@
 
 For every request the CDK asks the session which proxies, certificates and streaming apply (requests'
 ``merge_environment_settings``): requests then scans the whole process environment, twice, for proxy variables,
-a third of its own CPU for a request (about 0.3 ms of 1 ms, and more under Kubernetes, which puts a few variables
-per service in every container's environment). A sync's environment does not change while it runs: the answer is
-kept per scheme and host, and asked again for anything else.
+about 0.3 ms of the 1.7 ms of CPU it spends on a page of 1,000 messages, and more under Kubernetes, which puts a
+few variables per service in every container's environment. A sync's environment does not change while it runs:
+the answer is kept per scheme and host, and asked again for anything else.
 """
 
 from __future__ import annotations
