@@ -53,7 +53,7 @@ def read_body(response: requests.Response) -> None:
     retries), but a megabyte at a time: requests' 10 KB took a hundred trips through urllib3 and http.client for a
     page of 1,000 records, about 2 ms of CPU a page more when read alone."""
     if response._content is False and not response._content_consumed and response.raw is not None:
-        response._content = b"".join(response.iter_content(BODY_CHUNK_BYTES)) or b""
+        response._content = b"".join(response.iter_content(BODY_CHUNK_BYTES))
     response._content_consumed = True
 
 
