@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer, Type
 from airbyte_cdk.test.entrypoint_wrapper import read as cdk_read
 
-from integration_tests.connector_runner import auth_token_config, catalog_for
+from integration_tests.connector_runner import auth_token_config, catalog_for, run_connector
 from integration_tests.emulator import Dataset, DatasetOptions, serve
 from integration_tests.harness import run_in_process
 from source_twilio.config import EMULATOR_URL_ENV
@@ -73,3 +74,23 @@ def test_given_a_read_then_our_entry_point_writes_what_the_cdk_writes_one_record
         assert f"Read {len(ours.records.get(stream, []))} records from {stream} stream" in ours.logs
     counts = [m["state"]["sourceStats"]["recordCount"] for m in ours.messages if m["type"] == "STATE"]
     assert sum(counts) == sum(len(records) for records in ours.records.values())
+
+
+def test_given_reads_as_a_process_then_every_line_but_records_is_the_one_the_cdks_serializer_writes(emulator, tmp_path):
+    """The process writes its protocol messages without the CDK's serializers (``protocol``): each line, loaded and
+    dumped again by them, is the same bytes. A first read, then one from its state (which is loaded the same way)."""
+    config = auth_token_config(emulator.dataset)
+    catalog = catalog_for(STREAMS, "incremental")
+    (tmp_path / "first").mkdir()
+    first = run_connector("read", emulator.url, tmp_path / "first", config=config, catalog=catalog)
+    state = [message["state"] for message in first.messages if message["type"] == "STATE"]
+    second = run_connector("read", emulator.url, tmp_path, config=config, catalog=catalog, state=state)
+    for run in (first, second):
+        assert run.returncode == 0, run.stderr[-2000:]
+        lines = [line for line in run.stdout.splitlines() if not line.startswith('{"type":"RECORD"')]
+        kinds = {orjson.loads(line)["type"] for line in lines}
+        assert {"STATE", "TRACE", "LOG"} <= kinds
+        for line in lines:
+            assert orjson.dumps(AirbyteMessageSerializer.dump(AirbyteMessageSerializer.load(orjson.loads(line)))) == (
+                line.encode()
+            )

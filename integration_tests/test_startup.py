@@ -13,7 +13,14 @@ import sys
 
 import pytest
 
-from integration_tests.connector_runner import MAIN, ROOT, auth_token_config, catalog_for, write_inputs
+from integration_tests.connector_runner import (
+    MAIN,
+    ROOT,
+    auth_token_config,
+    catalog_for,
+    run_connector,
+    write_inputs,
+)
 from integration_tests.emulator import Dataset, DatasetOptions, serve
 from source_twilio.config import EMULATOR_URL_ENV
 
@@ -37,10 +44,18 @@ def emulator():
 
 
 def imported_by(command: str, emulator, workdir) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    args = [sys.executable, "-X", "importtime", str(MAIN), command]
+    """``read with state`` reads incrementally from the STATE messages of a first read."""
+    args = [sys.executable, "-X", "importtime", str(MAIN), command.split()[0]]
     if command != "spec":
-        catalog = catalog_for(["messages", "calls"]) if command == "read" else None
-        args += write_inputs(workdir, config=auth_token_config(emulator.dataset), catalog=catalog)
+        config = auth_token_config(emulator.dataset)
+        catalog = catalog_for(["messages", "calls"], "incremental") if command.startswith("read") else None
+        state = None
+        if command == "read with state":
+            (workdir / "first").mkdir()
+            first = run_connector("read", emulator.url, workdir / "first", config=config, catalog=catalog)
+            state = [message["state"] for message in first.messages if message["type"] == "STATE"]
+            assert state
+        args += write_inputs(workdir, config=config, catalog=catalog, state=state)
     env = {"PATH": "/usr/bin:/bin", EMULATOR_URL_ENV: emulator.url}
     completed = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
     modules = {
@@ -74,12 +89,13 @@ def test_given_spec_or_check_then_the_cdks_source_framework_is_not_imported(comm
 PROTOCOL_SERIALIZERS = ("airbyte_cdk.models.airbyte_protocol_serializers", "serpyco_rs._main")
 
 
-@pytest.mark.parametrize("command", ["spec", "check"])
-def test_given_spec_or_check_then_the_protocol_serializers_are_not_built(command, emulator, tmp_path):
-    """Building the serializers (serpyco-rs describing every protocol model) was a third of what ``check`` took;
-    a SPEC, a CONNECTION_STATUS and a few LOG lines are plain JSON."""
+@pytest.mark.parametrize("command", ["spec", "check", "discover", "read", "read with state"])
+def test_given_a_command_then_the_protocol_serializers_are_not_built(command, emulator, tmp_path):
+    """Building the serializers (serpyco-rs describing every protocol model) was a third of what ``check`` took,
+    and a seventh of a read's start-up; the messages in and out are plain JSON (``protocol``)."""
     completed, modules = imported_by(command, emulator, tmp_path)
     assert completed.returncode == 0, completed.stderr[-2000:]
+    assert '"type":' in completed.stdout
     assert "airbyte_cdk.models.airbyte_protocol" in modules  # the measurement works
     assert not {module for module in modules if module.startswith(PROTOCOL_SERIALIZERS)}
 

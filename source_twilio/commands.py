@@ -4,7 +4,7 @@ Importing the CDK's ``AbstractSource`` and ``HttpStream`` (pydantic, jsonschema'
 the rate limiter) is most of what these two commands took. Here they are the same answers, from the same
 functions (``spec.yaml`` as the CDK loads it, ``checking.probe``), in the same messages: the CDK's logger, its
 "Check succeeded" / "Check failed" lines, the config's secrets masked in every log line, and an unexpected error
-reported as the CDK's uncaught-error TRACE message. The lines are the CDK's serializer's, written by ``plain``:
+reported as the CDK's uncaught-error TRACE message. The lines are the CDK's serializer's, written by ``protocol``:
 building that serializer took longer than the rest of ``spec`` (see ``startup``).
 
 Only the plain forms are answered here (``spec``; ``check --config FILE``); any other argument (``--debug``, a
@@ -13,32 +13,28 @@ typo for the CDK to report) goes the CDK's way.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
-import logging
 import pkgutil
 import sys
 from collections.abc import Mapping
-from enum import Enum
 from typing import Any
 
 import orjson
 import yaml
 from airbyte_cdk.exception_handler import init_uncaught_exception_handler
-from airbyte_cdk.logger import AirbyteLogFormatter, init_logger
+from airbyte_cdk.logger import init_logger
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
-    AirbyteLogMessage,
     AirbyteMessage,
     ConnectorSpecification,
-    Level,
     Status,
     Type,
 )
-from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets, update_secrets
+from airbyte_cdk.utils.airbyte_secrets_utils import get_secrets, update_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_twilio import protocol
 from source_twilio.checking import probe
 from source_twilio.config import TwilioConfig, announce_emulator
 
@@ -66,8 +62,6 @@ def answered(args: list[str]) -> bool:
 def _check(config_path: str) -> None:
     """The file was read and checked against the spec by ``preflight`` already."""
     logger = init_logger("airbyte")
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(PlainLogFormatter("%(message)s"))
     init_uncaught_exception_handler(logger)
     with open(config_path, encoding="utf-8") as handle:
         config: Mapping[str, Any] = json.load(handle)
@@ -89,28 +83,5 @@ def _check(config_path: str) -> None:
 
 def _write(message: AirbyteMessage) -> None:
     """As the CDK's entry point writes a message (``AirbyteEntrypoint.airbyte_message_to_string``)."""
-    sys.stdout.write(orjson.dumps(plain(message)).decode() + "\n")
+    sys.stdout.write(orjson.dumps(protocol.dump(message)).decode() + "\n")
     sys.stdout.flush()
-
-
-def plain(value: Any) -> Any:
-    """A protocol message as the CDK's serializer dumps it (fields in order, None left out, enums as their values),
-    for the messages written here: no field of theirs has an alias or a custom type."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        dumped = ((field.name, getattr(value, field.name)) for field in dataclasses.fields(value))
-        return {name: plain(field) for name, field in dumped if field is not None}
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
-class PlainLogFormatter(AirbyteLogFormatter):
-    """The CDK's LOG lines (secrets masked), written with ``plain``; DEBUG records as the CDK writes them."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        level = self.level_mapping.get(record.levelno, Level.INFO)
-        if level == Level.DEBUG:
-            return super().format(record)
-        message = filter_secrets(logging.Formatter.format(self, record))
-        log = AirbyteLogMessage(level=level, message=message)
-        return orjson.dumps(plain(AirbyteMessage(type=Type.LOG, log=log))).decode()

@@ -10,9 +10,10 @@ Two costs every command paid, for nothing the connector uses (about 1.2 of 1.9 s
 - The protocol serializers (serpyco-rs) read the source code of every protocol model, at import, to put its
   attributes' documentation into a JSON schema that serializing never reads. They are given no documentation.
 - Building the serializers at all (importing serpyco-rs whole, describing every model) was a quarter of what
-  ``spec`` and ``check`` took, and they write three plain lines. ``airbyte_cdk.models`` is registered unrun too:
-  a protocol class comes from its own module, and each serializer is a stand-in that builds the real one the
-  first time it is used (``serpyco_rs`` itself, registered unrun, loads whole then).
+  ``spec`` and ``check`` took, and a seventh of ``read``'s start-up, for a catalog, a state and a few hundred
+  plain lines. ``airbyte_cdk.models`` is registered unrun too: a protocol class comes from its own module, and
+  each serializer is a stand-in that dumps and loads with ``protocol``, and builds the real one only for what
+  ``protocol`` leaves to it (``serpyco_rs`` itself, registered unrun, loads whole then).
 
 Only for the process's own entry point (``run``), and only when the CDK is not imported yet: a process that
 imported it already (a test runner, PyAirbyte's in-process use) keeps it as it is.
@@ -123,16 +124,35 @@ def _load(name: str) -> ModuleType:
 
 
 class _DeferredSerializer:
-    """One of the CDK's protocol serializers, built (serpyco-rs imported whole) the first time it is used."""
+    """One of the CDK's protocol serializers: ``protocol`` dumps and loads as it does; the real serializer (serpyco-rs
+    imported whole) is built the first time ``protocol`` leaves a value to it, or anything else of it is used."""
 
     def __init__(self, name: str) -> None:
         self._name = name
         self._built: Any = None
 
+    def dump(self, value: Any) -> Any:
+        from source_twilio import protocol
+
+        return protocol.dump(value)
+
+    def load(self, value: Any) -> Any:
+        from source_twilio import protocol
+
+        model = getattr(_load(f"{MODELS}.airbyte_protocol"), self._name.removesuffix("Serializer"))
+        try:
+            return protocol.load(model, value)
+        except protocol.NotPlain:
+            return self._real.load(value)
+
     def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._real, attribute)
+
+    @property
+    def _real(self) -> Any:
         if self._built is None:
             self._built = getattr(_load(SERIALIZERS), self._name)
-        return getattr(self._built, attribute)
+        return self._built
 
 
 def _serializers_without_docs() -> None:
