@@ -14,6 +14,9 @@ Two costs every command paid, for nothing the connector uses (about 1.2 of 1.9 s
   plain lines. ``airbyte_cdk.models`` is registered unrun too: a protocol class comes from its own module, and
   each serializer is a stand-in that dumps and loads with ``protocol``, and builds the real one only for what
   ``protocol`` leaves to it (``serpyco_rs`` itself, registered unrun, loads whole then).
+- The CDK's source framework uses pydantic's first version, ``pydantic.v1``, a package of its own inside pydantic 2;
+  importing it ran pydantic 2's ``__init__`` first (pydantic-core and its schema types, 6% of ``read``'s start-up).
+  ``pydantic`` is registered unrun too.
 
 Only for the process's own entry point (``run``), and only when the CDK is not imported yet: a process that
 imported it already (a test runner, PyAirbyte's in-process use) keeps it as it is.
@@ -63,8 +66,9 @@ def import_cdk_lightly() -> None:
     _serializers_without_docs()
     if _register_unrun(CDK) is None:
         return  # not an installed package: imported the usual way, or not at all
-    if "serpyco_rs" not in sys.modules:
-        _register_unrun("serpyco_rs")
+    for package in ("serpyco_rs", "pydantic"):
+        if package not in sys.modules:
+            _register_unrun(package)
     models = _register_unrun(MODELS)
     if models is not None:
         models.__getattr__ = _model_resolver(models)  # type: ignore[method-assign]

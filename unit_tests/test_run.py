@@ -41,6 +41,26 @@ def test_given_the_cdk_imported_lightly_when_a_name_of_the_package_is_used_then_
     assert completed.stdout.split() == ["light", "whole"], completed.stderr[-2000:]
 
 
+PYDANTIC_V1_THEN_WHOLE = """
+import sys
+from source_twilio.startup import import_cdk_lightly
+import_cdk_lightly()
+from pydantic.v1 import BaseModel as FirstVersionModel
+print("light" if "pydantic_core" not in sys.modules else "whole")
+from pydantic import BaseModel, __version__
+class Model(BaseModel):
+    count: int
+print("whole" if Model(count="2").count == 2 and __version__.startswith("2.") else "broken")
+"""
+
+
+def test_given_pydantic_registered_unrun_when_a_name_of_pydantic_2_is_used_then_the_whole_package_loads():
+    completed = subprocess.run(
+        [sys.executable, "-c", PYDANTIC_V1_THEN_WHOLE], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert completed.stdout.split() == ["light", "whole"], completed.stderr[-2000:]
+
+
 def test_given_messages_faster_than_the_flush_interval_when_written_then_the_buffer_never_holds_more_than_its_bound(
     monkeypatch,
 ):
