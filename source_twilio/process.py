@@ -40,8 +40,8 @@ class TwilioEntrypoint(AirbyteEntrypoint):
 _serialize_with_cdk = AirbyteEntrypoint.airbyte_message_to_string
 
 
-def serialize(message: AirbyteMessage) -> str:
-    """Records with their nulls, and ``RecordLines`` as they are (the CDK's entry point calls its own class's
+def serialize(message: AirbyteMessage) -> str | bytes:
+    """Records with their nulls, and ``RecordLines`` as they are, bytes (the CDK's entry point calls its own class's
     serializer by name: it is replaced there, in ``run_process``)."""
     if isinstance(message, RecordLines):
         return message.lines
@@ -63,10 +63,18 @@ FLUSH_CHARS = 1 << 20
 disk (``handover``) came faster than that, tens of MB at a time."""
 
 
-def write_messages(messages: Iterable[str]) -> None:
+def write_messages(messages: Iterable[str | bytes]) -> None:
+    """Text lines through the CDK's print buffer; record lines (bytes) to stdout's binary buffer, once what the print
+    buffer holds is written (or, for a stdout without one, decoded)."""
+    binary = getattr(sys.__stdout__, "buffer", None)
     for message in messages:
         with PRINT_BUFFER.lock:  # the line whole: workers log through the same buffer
-            PRINT_BUFFER.write(message)
+            if message.__class__ is bytes and binary is not None:
+                PRINT_BUFFER.flush()
+                binary.write(message)
+                binary.write(b"\n")
+                continue
+            PRINT_BUFFER.write(message if message.__class__ is str else message.decode())  # type: ignore[union-attr]
             PRINT_BUFFER.write("\n")
             if PRINT_BUFFER.buffer.tell() >= FLUSH_CHARS:
                 PRINT_BUFFER.flush()

@@ -14,15 +14,15 @@ RECORDS = [
 ]
 
 
-def cdk_line(record: dict, emitted_at: int) -> str:
+def cdk_line(record: dict, emitted_at: int) -> bytes:
     message = AirbyteMessage(
         type=Type.RECORD, record=AirbyteRecordMessage(stream="messages", data=record, emitted_at=emitted_at)
     )
-    return serialize_record(message)
+    return serialize_record(message).encode()
 
 
 def emitted_at_of(lines: RecordLines) -> int:
-    return orjson.loads(lines.lines.split("\n")[0])["record"]["emitted_at"]
+    return orjson.loads(lines.lines.split(b"\n")[0])["record"]["emitted_at"]
 
 
 def test_given_records_when_packed_then_each_line_is_the_cdks_record_message_with_its_nulls():
@@ -31,7 +31,7 @@ def test_given_records_when_packed_then_each_line_is_the_cdks_record_message_wit
     lines = packed[0]
     assert lines.count == len(RECORDS)
     emitted_at = emitted_at_of(lines)
-    assert lines.lines.split("\n") == [cdk_line(record, emitted_at) for record in RECORDS]
+    assert lines.lines.split(b"\n") == [cdk_line(record, emitted_at) for record in RECORDS]
 
 
 def test_given_other_items_among_records_when_packed_then_they_stay_in_their_place():
@@ -40,7 +40,7 @@ def test_given_other_items_among_records_when_packed_then_they_stay_in_their_pla
     assert packed[0] is marker and packed[2] is other
     assert [item.count for item in (packed[1], packed[3])] == [2, 1]
     emitted_at = emitted_at_of(packed[1])
-    assert packed[1].lines.split("\n") == [cdk_line(RECORDS[0], emitted_at), cdk_line(RECORDS[1], emitted_at)]
+    assert packed[1].lines.split(b"\n") == [cdk_line(RECORDS[0], emitted_at), cdk_line(RECORDS[1], emitted_at)]
     assert packed[3].lines == cdk_line(RECORDS[2], emitted_at)
 
 

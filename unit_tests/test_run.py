@@ -4,6 +4,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 
 from source_twilio.process import serialize
@@ -114,6 +115,54 @@ def test_given_a_worker_logging_while_messages_are_written_then_every_line_stays
         logger.join(5)
     buffer.flush()
     assert sorted("".join(written).splitlines()) == ["log", "log", "record 1", "record 2"]
+
+
+class BinaryOut:
+    """A text stdout over a binary buffer, recording every write to either, in order."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        outer = self
+
+        class Buffer:
+            def write(self, data: bytes) -> None:
+                outer.writes.append(bytes(data))
+
+            def flush(self) -> None:
+                pass
+
+        self.buffer = Buffer()
+
+    def write(self, text: str) -> None:
+        self.writes.append(text.encode())
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["stdout with a binary buffer", "text-only stdout"])
+def test_given_record_lines_among_text_lines_when_written_then_stdout_holds_them_in_order_unchanged(
+    monkeypatch, binary
+):
+    """Record lines are bytes from where they are made to stdout's binary buffer: no decoding, no text buffer.
+    Text lines (STATE, LOG) still go through the CDK's print buffer, and whatever it holds is written first."""
+    from airbyte_cdk.utils.print_buffer import PrintBuffer
+
+    from source_twilio import process
+
+    out = BinaryOut()
+    if not binary:
+        del out.buffer
+    buffer = PrintBuffer(flush_interval=3600)
+    monkeypatch.setattr(process, "PRINT_BUFFER", buffer)
+    monkeypatch.setattr(sys, "__stdout__", out)
+    buffer.write("log 0\n")  # a worker's log line, waiting in the print buffer
+    records = '{"record":"caf\u00e9"}\n{"record":2}'.encode()
+    process.write_messages(iter(["state 1", records, "state 2"]))
+    buffer.flush()
+    assert b"".join(out.writes) == b"log 0\nstate 1\n" + records + b"\nstate 2\n"
+    if binary:
+        assert records in out.writes  # written as it is, not decoded and encoded again
 
 
 PAGE_BUFFERS_AGAIN = """
