@@ -36,6 +36,9 @@ def rfc2822_to_iso(value: str) -> str | None:
         if len(_DAYS_SEEN) < _DAYS_SEEN_MAX:
             _DAYS_SEEN[head] = day
     if value[27:] == "0000":  # +0000, or -0000
+        if len(_HOURS_SEEN) >= _HOURS_SEEN_MAX:
+            _HOURS_SEEN.clear()  # a list's records come in time order: the hours being read are learned again
+        _HOURS_SEEN[value[:19]] = day + value[17:19]
         return day + value[17:25] + "Z"
     offset_minutes = int(value[27:29]) * 60 + int(value[29:31])
     minutes = int(value[17:19]) * 60 + int(value[20:22]) + (offset_minutes if value[26] == "-" else -offset_minutes)
@@ -54,10 +57,16 @@ _CLOCK = re.compile(_TIME_OF_DAY + r" [+-](?:[01]\d|2[0-3])[0-5]\d")
 _DAYS_SEEN: dict[str, str] = {}  # "Fri, 18 Oct 2019 " -> "2019-10-18T"
 _DAYS_SEEN_MAX = 100_000
 MINUTES_IN_A_DAY = 24 * 60
-iso_day_seen = _DAYS_SEEN.get
-"""A day ``rfc2822_to_iso`` read already, "Fri, 18 Oct 2019 " as "2019-10-18T"; None for one not read yet."""
-UTC_CLOCK = re.compile(_TIME_OF_DAY).fullmatch
-"""Whether ``value[17:25]`` is a time of day: ``UTC_CLOCK(value, 17, 25)``."""
+_HOURS_SEEN: dict[str, str] = {}  # "Fri, 18 Oct 2019 17" -> "2019-10-18T17"
+_HOURS_SEEN_MAX = 4_096
+utc_hour_seen = _HOURS_SEEN.get
+"""An hour of a UTC timestamp ``rfc2822_to_iso`` read already, "Fri, 18 Oct 2019 17" as "2019-10-18T17"; None for
+one not read yet."""
+utc_rest = {
+    f":{minute:02d}:{second:02d} +0000": f":{minute:02d}:{second:02d}Z" for minute in range(60) for second in range(60)
+}.get
+"""The rest of a UTC timestamp after its hour, ":02:00 +0000" as ":02:00Z"; None for anything else ("-0000"
+included: Twilio writes "+0000")."""
 
 
 def _iso_day(head: str) -> str | None:

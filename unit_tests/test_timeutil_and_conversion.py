@@ -2,6 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from source_twilio import timeutil
 from source_twilio.conversion import RecordConverter, to_datetime, to_integer, to_number
 from source_twilio.timeutil import format_datetime, parse_iso_datetime, parse_twilio_datetime
 
@@ -173,6 +174,40 @@ def test_given_a_timestamp_in_a_record_when_converted_then_as_the_field_alone_tw
     converter = RecordConverter(SCHEMA)
     for _ in range(2):
         assert converter({"date_sent": wire})["date_sent"] == to_datetime(wire)
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        "Sat, 28 Nov 2026 23:59:59 +0000",
+        "Sat, 28 Nov 2026 23:59:59 -0000",
+        "Sat, 28 Nov 2026 23:60:00 +0000",  # the hour is known, the rest is not a time
+        "Sat, 28 Nov 2026 23:59:60 +0000",
+        "Sat, 28 Nov 2026 23:5:599 +0000",
+        "Sat, 28 Nov 2026 23:59:59 +0100",
+        "Sat, 28 Nov 2026 23:59:59 +00000",
+        "Sat, 28 Nov 2026 23:59:59 +0000 ",
+        "Sat, 28 Nov 2026 23",
+        "Sat, 28 Nov 2026 23:59:59",
+        ["Sat, 28 Nov 2026 23:59:59 +0000"],
+    ],
+)
+def test_given_an_hour_read_before_when_a_timestamp_of_it_is_converted_then_as_the_field_alone(wire):
+    """The converter remembers the hours of the UTC timestamps it read ("Sat, 28 Nov 2026 23"); any other timestamp
+    of that hour, well formed or not, converts as ``to_datetime`` converts it."""
+    converter = RecordConverter(SCHEMA)
+    converter({"date_sent": "Sat, 28 Nov 2026 23:00:00 +0000"})
+    assert converter({"date_sent": wire})["date_sent"] == to_datetime(wire)
+
+
+def test_given_more_hours_than_remembered_when_converted_then_the_memory_stays_bounded(monkeypatch):
+    monkeypatch.setattr(timeutil, "_HOURS_SEEN_MAX", 10)
+    converter = RecordConverter(SCHEMA)
+    for day in range(1, 29):
+        for hour in (0, 13, 23):
+            wire = f"Sat, {day:02d} Feb 2026 {hour:02d}:07:09 +0000"
+            assert converter({"date_sent": wire})["date_sent"] == f"2026-02-{day:02d}T{hour:02d}:07:09Z"
+            assert len(timeutil._HOURS_SEEN) <= 10
 
 
 @pytest.mark.parametrize("wire", ["0", "3", "007", "\u0663", "9" * 18, "9" * 5000, "-4", "2.0", "1e3", " 5", "x", 3.0])
