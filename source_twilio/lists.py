@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 import requests
@@ -92,8 +93,11 @@ class TwilioList(HttpStream):
     # --- requests -------------------------------------------------------------------------------------
 
     def _pages(self, partition: Mapping[str, Any], cursor_slice: Mapping[str, Any]) -> Iterable[Record]:
+        """The records of the list's pages, in order: each page is asked for once the records before it are taken.
+        The CDK's read loop carries pages (``parse_response``), and ``chain`` takes their records out, in C: carried
+        one by one, a record passed through four generators, a tenth of what reading it cost."""
         stream_slice = StreamSlice(partition=dict(partition), cursor_slice=dict(cursor_slice))
-        return super().read_records(SyncMode.full_refresh, None, stream_slice, None)
+        return chain.from_iterable(super().read_records(SyncMode.full_refresh, None, stream_slice, None))
 
     def request_kwargs(
         self, stream_state: Any = None, stream_slice: Any = None, next_page_token: Any = None
@@ -138,11 +142,15 @@ class TwilioList(HttpStream):
 
     def parse_response(
         self, response: requests.Response, *, stream_slice: Any = None, **kwargs: Any
-    ) -> Iterable[Record]:
+    ) -> Iterable[list[Record]]:
+        """The page's records, converted, as one list: the CDK's read loop carries pages here (see ``_pages``)."""
         if response.status_code in (400, 401, 403):
             raise TwilioApiError(response)
         if response.status_code != 200:
             return  # an ignored 404: no data here
+        yield self._records(response, stream_slice)
+
+    def _records(self, response: requests.Response, stream_slice: Any) -> list[Record]:
         body = json_body(response)
         records = (
             [body] if self.definition.single and isinstance(body, dict) else records_of(body, self.definition.list_key)
@@ -170,8 +178,7 @@ class TwilioList(HttpStream):
         add_account = self.definition.add_account_sid
         secret_fields = self.definition.drop_fields
         if not add_account and not secret_fields:  # most lists: the records as converted
-            yield from map(convert, records)
-            return
+            return list(map(convert, records))
         account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
         for record in records:
             if add_account and record.get("account_sid") is None:
@@ -181,7 +188,7 @@ class TwilioList(HttpStream):
                     add_to_secrets(str(record[name]))
             if ACCOUNT_TOKEN in secret_fields and record.get(ACCOUNT_TOKEN) and record.get("sid"):
                 self.context.authenticator.learn(record["sid"], str(record[ACCOUNT_TOKEN]))
-            yield convert(record)
+        return list(map(convert, records))
 
     def _reaches_past(self, records: list[Record], reach: str) -> bool:
         """Whether a sweep's page holds a record older than its reach, by the list's order (see ``Sweep``)."""
