@@ -102,7 +102,7 @@ PROTOCOL_SERIALIZERS = ("airbyte_cdk.models.airbyte_protocol_serializers", "serp
 @pytest.mark.parametrize("command", ["spec", "check", "discover", "read", "read with state"])
 def test_given_a_command_then_the_protocol_serializers_are_not_built(command, emulator, tmp_path):
     """Building the serializers (serpyco-rs describing every protocol model) was a third of what ``check`` took,
-    and a seventh of a read's start-up; the messages in and out are plain JSON (``protocol``)."""
+    and a tenth of a read's start-up; the messages in and out are plain JSON (``protocol``)."""
     completed, modules = imported_by(command, emulator, tmp_path)
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert '"type":' in completed.stdout

@@ -1,7 +1,7 @@
 """The Airbyte protocol's messages to and from JSON values, as the CDK's serializers (serpyco-rs) dump and load them.
 
-Importing serpyco-rs and building the CDK's serializers took a seventh of every ``read``'s start-up (0.25 of 1.8 G
-instructions, 4% of a 60,000-message read), for one catalog, a few STATE and LOG lines. In the connector's own
+Importing serpyco-rs and building the CDK's serializers took a tenth of every ``read``'s start-up (0.18 of 1.82 G
+instructions, 3% of a 60,000-message read), for one catalog, a few STATE and LOG lines. In the connector's own
 process the serializers are stand-ins (``startup``) that answer with this module: ``dump`` for every message,
 ``load`` for what it can tell is well-formed. Anything else (a value of the wrong type, a missing field, a union)
 is ``NotPlain``, and the real serializer, built then, loads it or says what is wrong, in its own words.

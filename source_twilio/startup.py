@@ -10,7 +10,7 @@ Two costs every command paid, for nothing the connector uses (about 1.2 of 1.9 s
 - The protocol serializers (serpyco-rs) read the source code of every protocol model, at import, to put its
   attributes' documentation into a JSON schema that serializing never reads. They are given no documentation.
 - Building the serializers at all (importing serpyco-rs whole, describing every model) was a quarter of what
-  ``spec`` and ``check`` took, and a seventh of ``read``'s start-up, for a catalog, a state and a few hundred
+  ``spec`` and ``check`` took, and a tenth of ``read``'s start-up, for a catalog, a state and a few hundred
   plain lines. ``airbyte_cdk.models`` is registered unrun too: a protocol class comes from its own module, and
   each serializer is a stand-in that dumps and loads with ``protocol``, and builds the real one only for what
   ``protocol`` leaves to it (``serpyco_rs`` itself, registered unrun, loads whole then).
