@@ -95,7 +95,7 @@ class TwilioList(HttpStream):
     def _pages(self, partition: Mapping[str, Any], cursor_slice: Mapping[str, Any]) -> Iterable[Record]:
         """The records of the list's pages, in order: each page is asked for once the records before it are taken.
         The CDK's read loop carries pages (``parse_response``), and ``chain`` takes their records out, in C: carried
-        one by one, a record passed through four generators, a tenth of what reading it cost."""
+        one by one, each record passed through three more generators (1% of a 60,000-message read's instructions)."""
         stream_slice = StreamSlice(partition=dict(partition), cursor_slice=dict(cursor_slice))
         return chain.from_iterable(super().read_records(SyncMode.full_refresh, None, stream_slice, None))
 
