@@ -177,17 +177,16 @@ class TwilioList(HttpStream):
         convert = self.converter
         add_account = self.definition.add_account_sid
         secret_fields = self.definition.drop_fields
-        if not add_account and not secret_fields:  # most lists: the records as converted
-            return list(map(convert, records))
-        account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
-        for record in records:
-            if add_account and record.get("account_sid") is None:
-                record["account_sid"] = account_sid
-            for name in secret_fields:  # dropped below; masked too, should anything log the page
-                if record.get(name):
-                    add_to_secrets(str(record[name]))
-            if ACCOUNT_TOKEN in secret_fields and record.get(ACCOUNT_TOKEN) and record.get("sid"):
-                self.context.authenticator.learn(record["sid"], str(record[ACCOUNT_TOKEN]))
+        if add_account or secret_fields:  # most lists need neither: no look at each record before converting it
+            account_sid = stream_slice.partition.get("account_sid") if stream_slice else None
+            for record in records:
+                if add_account and record.get("account_sid") is None:
+                    record["account_sid"] = account_sid
+                for name in secret_fields:  # dropped by the converter; masked too, should anything log the page
+                    if record.get(name):
+                        add_to_secrets(str(record[name]))
+                if ACCOUNT_TOKEN in secret_fields and record.get(ACCOUNT_TOKEN) and record.get("sid"):
+                    self.context.authenticator.learn(record["sid"], str(record[ACCOUNT_TOKEN]))
         return list(map(convert, records))
 
     def _reaches_past(self, records: list[Record], reach: str) -> bool:
