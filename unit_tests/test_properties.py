@@ -28,7 +28,7 @@ from source_twilio.errors import TwilioErrorHandler, describe
 from source_twilio.lists import _schema
 from source_twilio.pagination import next_page_url
 from source_twilio.state import StreamState
-from source_twilio.timeutil import format_date, format_datetime
+from source_twilio.timeutil import format_date, format_datetime, parse_twilio_datetime
 from source_twilio.windows import EPOCH, Granularity, Window, plan_windows
 from unit_tests.conftest import ACCOUNT_SID
 
@@ -104,6 +104,40 @@ def test_given_an_rfc2822_instant_in_any_offset_when_converted_then_the_same_ins
     moment, offset, two_digit_day
 ):
     assert to_datetime(rfc2822(moment, offset, two_digit_day)) == format_datetime(moment)
+
+
+def two_digits(low: int, high: int) -> st.SearchStrategy[str]:
+    return st.integers(min_value=low, max_value=high).map("{:02d}".format)
+
+
+# Twilio's shape with each piece drawn from right and wrong values: days past the month's end, hours past 23, ...
+twilio_shaped = st.builds(
+    "{}, {} {} {} {}:{}:{} {}{}".format,
+    st.sampled_from(WEEKDAYS),
+    two_digits(0, 32) | st.sampled_from(["1 ", " 1", "x1"]),
+    st.sampled_from(MONTHS + ("Foo", "jan")),
+    st.sampled_from(["2024", "2023", "2100", "2000", "0001", "9999", "20x4"]),
+    two_digits(0, 29) | st.sampled_from(["1 ", "-1"]),
+    two_digits(0, 69),
+    two_digits(0, 69) | st.just("5 "),
+    st.sampled_from("+- "),
+    st.sampled_from(["0000", "0100", "0530", "1400", "2400", "0060", "00 0"]),
+)
+
+
+@PROPERTIES
+@given(wire=twilio_shaped, hour_known=st.booleans())
+def test_given_anything_in_twilios_shape_when_converted_then_as_the_full_parser_reads_it(wire, hour_known):
+    """The fast paths (days and hours remembered, UTC first) give the full parser's answer: on a first look and
+    again, in a record and alone, whether or not another timestamp of the same hour was read before."""
+    parsed = parse_twilio_datetime(wire)
+    expected = format_datetime(parsed) if parsed else wire
+    converter = RecordConverter({"properties": {"at": {"type": ["null", "string"], "format": "date-time"}}})
+    if hour_known:
+        converter({"at": wire[:19] + ":00:00 +0000"})
+    for _ in range(2):
+        assert to_datetime(wire) == expected
+        assert converter({"at": wire})["at"] == expected
 
 
 @PROPERTIES
