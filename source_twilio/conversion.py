@@ -16,6 +16,7 @@ from source_twilio.timeutil import (
     format_datetime,
     parse_twilio_datetime,
     rfc2822_to_iso,
+    utc_hour,
     utc_hour_seen,
     utc_rest,
 )
@@ -79,9 +80,9 @@ class RecordConverter:
     """Converts records of one stream to the types of its schema; built once, applied to every record.
 
     Conversion was half of what reading a record cost, most of it in timestamps. The commonest one, Twilio's own
-    shape in UTC in an hour already read (``timeutil.rfc2822_to_iso`` remembers the hours), is two look-ups here, in
-    the loop: the hour's start, and the rest, valid minutes and seconds only; numbers made of digits only are read
-    by ``int`` at once. Anything else goes through its converter, which gives the same answer for these too."""
+    shape in UTC, is two look-ups here, in the loop: the hour's start (``timeutil.utc_hour`` learns the hours), and the
+    rest, valid minutes and seconds only; numbers made of digits only are read by ``int`` at once. Anything else goes
+    through its converter, which gives the same answer for these too."""
 
     def __init__(self, schema: Mapping[str, Any], drop_fields: frozenset[str] = frozenset()) -> None:
         self._plan: tuple[tuple[str, Converter], ...] = tuple(
@@ -108,7 +109,7 @@ class RecordConverter:
                 continue
             # "Fri, 18 Oct 2019 17:02:00 +0000", its hour seen before: "2019-10-18T17" + ":02:00Z"
             if value.__class__ is str:
-                hour = utc_hour_seen(value[:19])
+                hour = utc_hour_seen(value[:19]) or utc_hour(value)
                 if hour is not None:
                     rest = utc_rest(value[19:])
                     if rest is not None:
