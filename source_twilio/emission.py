@@ -174,6 +174,13 @@ class SliceRules:
             candidate = self.is_updated(record)
         return self._decide(candidate, record, self._remembers(record, record))
 
+    def emitted(self, records: list[Record]) -> list[Record]:
+        """The records of a page that the slice emits, in order: ``emits`` of each, or, where there is nothing to
+        place, compare or remember (a full refresh of a list without a time filter), the page itself."""
+        if self.time_field is None and self.previously is None and self.remember_from is None:
+            return records
+        return [record for record in records if self.emits(record)]
+
     # --- a child stream: its parents' records, then the children --------------------------------------------------
 
     def expands(self, parent: Record) -> Expansion | None:

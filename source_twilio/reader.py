@@ -96,7 +96,7 @@ class SliceReader(Generic[P]):
         gate: Callable[[P], None],
         pack: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
-        """``read`` yields a slice's records; ``gate`` raises ``SkipList`` or ``ListFailed`` for a slice not to read;
+        """``read`` yields a slice's records, in lists, and markers; ``gate`` raises ``SkipList`` or ``ListFailed`` for a slice not to read;
         ``pack`` turns each chunk of what ``read`` yields into what is handed over, where it was read."""
         self._pool = pool
         self._pack = pack
@@ -218,13 +218,17 @@ class SliceReader(Generic[P]):
 
 
 def chunks(items: Iterable[Any], pack: Callable[[list[Any]], list[Any]] | None) -> Iterator[list[Any]]:
-    """``items`` in lists of ``CHUNK``, each packed: one hand-over per chunk, not per record."""
+    """The records of ``items`` (lists of records, and markers between them) in lists of ``CHUNK``, each packed: one
+    hand-over per chunk, not per record."""
     chunk: list[Any] = []
     for item in items:
-        chunk.append(item)
-        if len(chunk) >= CHUNK:
-            yield pack(chunk) if pack else chunk
-            chunk = []
+        if item.__class__ is list:
+            chunk += item
+        else:
+            chunk.append(item)
+        while len(chunk) >= CHUNK:
+            yield pack(chunk[:CHUNK]) if pack else chunk[:CHUNK]
+            del chunk[:CHUNK]
     if chunk:
         yield pack(chunk) if pack else chunk
 

@@ -240,7 +240,7 @@ class TwilioStream(TwilioList, CheckpointMixin):
         per_parent = self.slicing.per_parent
         assert per_parent is not None and self._lister is not None
         try:
-            records = list(self._lister._pages(partition, {}))
+            records = list(self._lister._records_of(partition, {}))
         except TwilioApiError as error:
             if error.kind is not ErrorKind.REFUSED:
                 raise
@@ -351,16 +351,19 @@ class TwilioStream(TwilioList, CheckpointMixin):
             if plan.probe:  # not read (its list failed or was skipped), or stopped: its windows are planned now
                 self._probes[plan.key].answer(False)
 
-    def _read_slice(self, plan: SlicePlan) -> Iterator[Record | SliceDone]:
-        """A slice's records, then its ``SliceDone``: read where the caller runs (a worker, or the CDK's thread)."""
+    def _read_slice(self, plan: SlicePlan) -> Iterator[list[Record] | SliceDone]:
+        """A slice's records, a list at a time (a page, or a parent's children), then its ``SliceDone``: read where
+        the caller runs (a worker, or the CDK's thread)."""
         probe = self._probes.get(plan.key) if plan.probe else None
         emitted, covered = 0, False
         try:
-            for record in self._read_children(plan) if self.parent else self._read_list(plan):
+            for records in self._read_children(plan) if self.parent else self._read_list(plan):
+                if not records:
+                    continue
                 if probe is not None and not emitted:
                     probe.answer(True)  # the probe's page is whole before any record comes out: say so at once
-                emitted += 1
-                yield record
+                emitted += len(records)
+                yield records
             covered = True
         except RangeTooLong:
             yield SliceDone(frozenset(), read=False)
@@ -391,15 +394,16 @@ class TwilioStream(TwilioList, CheckpointMixin):
                 probe.answer(covered)
         yield SliceDone(frozenset(plan.rules.versions), emitted * self._bytes_per_record, children=plan.rules.children)
 
-    def _read_list(self, plan: SlicePlan) -> Iterator[Record]:
+    def _read_list(self, plan: SlicePlan) -> Iterator[list[Record]]:
+        """What the slice emits of each page of its list."""
         # A child stream read later in the sync takes the parents it needs from here (see ``sharing``).
         keeper = self.context.shared.keeper(self.name, plan.request, plan.partition.get("params", {}))
         try:
-            for rules, record in self._fetch(plan):
+            for rules, page in self._fetch(plan):
                 if keeper is not None:
-                    keeper.add(record)
-                if rules.emits(record):
-                    yield record
+                    for record in page:
+                        keeper.add(record)
+                yield rules.emitted(page)
         except RangeTooLong:
             if keeper is not None:
                 keeper.too_long()
@@ -407,7 +411,8 @@ class TwilioStream(TwilioList, CheckpointMixin):
         if keeper is not None:
             keeper.finish()
 
-    def _read_children(self, plan: SlicePlan) -> Iterator[Record]:
+    def _read_children(self, plan: SlicePlan) -> Iterator[list[Record]]:
+        """What the slice emits of each parent's children."""
         child_of = self.definition.child_of
         assert child_of is not None and self.parent is not None
         account_sid = plan.account_sid
@@ -417,7 +422,11 @@ class TwilioStream(TwilioList, CheckpointMixin):
             raise RangeTooLong from None
         if kept is None and plan.part is not None:  # parts are planned only from what the parent kept
             raise RuntimeError(f"{self.name}: the parents kept for part {plan.part} of {plan.key} are gone")
-        parents = self.parent._fetch(plan) if kept is None else ((plan.rules, parent) for parent in kept)
+        parents = (
+            ((rules, parent) for rules, page in self.parent._fetch(plan) for parent in page)
+            if kept is None
+            else ((plan.rules, parent) for parent in kept)
+        )
         # Children are asked for only where the parent is new or changed, and not already read at its version (see
         # ``emission``).
         expansions = (
@@ -430,7 +439,7 @@ class TwilioStream(TwilioList, CheckpointMixin):
 
         def children_of(expansion: Any) -> tuple[Any, list[Record]]:
             values = {name: expansion.parent.get(source) for name, source in child_of.path_fields.items()}
-            return expansion, list(self._pages({"account_sid": account_sid, **values}, {}))
+            return expansion, list(self._records_of({"account_sid": account_sid, **values}, {}))
 
         # No more of an account's children asked for at once than it may have in flight: the child pool is shared by
         # the parts of every account read ahead, and a part queueing more would hold its threads waiting on this
@@ -438,15 +447,13 @@ class TwilioStream(TwilioList, CheckpointMixin):
         ahead = min(self.context.config.num_workers, self.context.config.per_account)
         for expansion, children in ordered_map(self.context.child_pool, children_of, expansions, ahead):
             plan.rules.read_children(expansion, children)
-            for child in children:
-                if plan.rules.emits_child(child, expansion):
-                    yield child
+            yield [child for child in children if plan.rules.emits_child(child, expansion)]
 
-    def _fetch(self, plan: SlicePlan) -> Iterator[tuple[SliceRules, Record]]:
-        """Every record this stream's list returns for the slice, with the rules that place it."""
+    def _fetch(self, plan: SlicePlan) -> Iterator[tuple[SliceRules, list[Record]]]:
+        """Every page this stream's list returns for the slice, with the rules that place its records."""
         if plan.window is None:
-            for record in self._pages(plan.partition, plan.cursor_slice()):
-                yield plan.rules, record
+            for page in self._pages(plan.partition, plan.cursor_slice()):
+                yield plan.rules, page
         elif plan.probe:  # the whole page first: if Twilio has more, none of it is used
             yield from list(self._fetch_window(plan, plan.rules, plan.window, one_page=True))
         else:
@@ -454,8 +461,8 @@ class TwilioStream(TwilioList, CheckpointMixin):
 
     def _fetch_window(
         self, plan: SlicePlan, rules: SliceRules, window: Window, one_page: bool = False
-    ) -> Iterator[tuple[SliceRules, Record]]:
-        """One window: from no earlier than Twilio still keeps; narrowed when Twilio refuses it. ``one_page``: the
+    ) -> Iterator[tuple[SliceRules, list[Record]]]:
+        """One window's pages: from no earlier than Twilio still keeps; narrowed when Twilio refuses it. ``one_page``: the
         window in one page, or ``RangeTooLong``."""
         time_filter = self.definition.time_filter
         assert time_filter is not None
@@ -468,11 +475,11 @@ class TwilioStream(TwilioList, CheckpointMixin):
             asked = Window(max(window.start, floor), window.end) if floor else window
             read = 0
             try:
-                for record in self._pages(
+                for page in self._pages(
                     plan.partition, {**asked.as_slice(), **({ONE_PAGE: True} if one_page else {})}
                 ):
-                    read += 1
-                    yield rules, record
+                    read += len(page)
+                    yield rules, page
                 return
             except TwilioApiError as error:
                 if read:
