@@ -475,9 +475,7 @@ class TwilioStream(TwilioList, CheckpointMixin):
             asked = Window(max(window.start, floor), window.end) if floor else window
             read = 0
             try:
-                for page in self._pages(
-                    plan.partition, {**asked.as_slice(), **({ONE_PAGE: True} if one_page else {})}
-                ):
+                for page in self._pages(plan.partition, {**asked.as_slice(), **({ONE_PAGE: True} if one_page else {})}):
                     read += len(page)
                     yield rules, page
                 return
