@@ -156,12 +156,10 @@ def parse_iso_datetime(value: str) -> datetime | None:
 
 
 def format_datetime(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, to the second unless there are microseconds."""
-    moment = moment.astimezone(UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 in UTC with a Z, to the second unless there are microseconds; four-digit years (``strftime`` wrote
+    year 1 as "1-01-01")."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def format_date(day: date) -> str:
-    return day.strftime("%Y-%m-%d")
+    return day.isoformat()
