@@ -175,11 +175,21 @@ class SliceRules:
         return self._decide(candidate, record, self._remembers(record, record))
 
     def emitted(self, records: list[Record]) -> list[Record]:
-        """The records of a page that the slice emits, in order: ``emits`` of each, or, where there is nothing to
-        place, compare or remember (a full refresh of a list without a time filter), the page itself."""
-        if self.time_field is None and self.previously is None and self.remember_from is None:
+        """The records of a page that the slice emits, in order: ``emits`` of each. A full refresh has nothing to
+        compare or remember: a list without a time filter emits the page itself, a window the records ``place`` puts
+        inside it, compared here in one pass (three calls a record took 5% of a 60,000-message read)."""
+        if self.previously is not None or self.remember_from is not None or self.sweep:
+            return [record for record in records if self.emits(record)]
+        if self.time_field is None:
             return records
-        return [record for record in records if self.emits(record)]
+        field = self.time_field
+        low, high = self.low or "", self.high or ":"  # no bound: "" sorts before any value, ":" after any digit
+        return [
+            record
+            for record in records
+            if (value := record.get(field)) is not None
+            and not (isinstance(value, str) and value[:1].isdigit() and not low <= value < high)
+        ]
 
     # --- a child stream: its parents' records, then the children --------------------------------------------------
 

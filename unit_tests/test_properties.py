@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from source_twilio.config import ConfigError
 from source_twilio.conversion import RecordConverter, to_datetime, to_integer, to_number
 from source_twilio.definitions import BY_NAME, STREAMS
-from source_twilio.emission import Place, SliceRules
+from source_twilio.emission import Place, Previously, SliceRules
 from source_twilio.errors import TwilioErrorHandler, describe
 from source_twilio.lists import _schema
 from source_twilio.pagination import next_page_url
@@ -384,3 +384,40 @@ def test_given_any_answer_when_interpreted_then_the_handler_decides_without_rais
 def test_given_the_date_helpers_when_used_by_these_properties_then_they_agree_with_the_connector():
     assert rfc2822(datetime(2019, 10, 18, 17, 2, tzinfo=UTC), timedelta(0)) == "Fri, 18 Oct 2019 17:02:00 +0000"
     assert format_date(date(2024, 1, 2)) == "2024-01-02"
+
+
+iso_or_not = st.one_of(
+    st.none(),
+    instants.map(format_datetime),
+    instants.map(lambda moment: format_date(moment.date())),
+    st.sampled_from(["", "Sat, 28 Nov 2026 23:59:59 +0000", "9", ":", "~"]),
+    st.integers(),
+)
+
+
+@PROPERTIES
+@given(
+    time_field=st.sampled_from([None, "date_sent"]),
+    low=st.none() | instants.map(format_datetime),
+    high=st.none() | instants.map(format_datetime),
+    reaches_back=st.none() | instants.map(format_datetime),
+    values=st.lists(iso_or_not, max_size=8),
+    previously=st.none() | instants.map(lambda moment: Previously(since=format_datetime(moment))),
+)
+def test_given_any_page_when_a_slice_takes_what_it_emits_then_each_record_as_emits_decides(
+    time_field, low, high, reaches_back, values, previously
+):
+    """``emitted`` takes a page at once (a full refresh's window is compared in one pass): the records ``emits``
+    takes one by one, in their order."""
+    rules = SliceRules(
+        key_fields=("sid",),
+        version_fields=(),
+        time_field=time_field,
+        low=low,
+        high=high,
+        reaches_back=reaches_back,
+        previously=previously,
+    )
+    page = [{"sid": f"SM{index}", "date_sent": value} for index, value in enumerate(values)]
+    expected = [record for record in page if rules.emits(record)]
+    assert rules.emitted(page) == expected
