@@ -13,7 +13,7 @@ drops them, and a field Twilio sent as null would vanish from the warehouse row)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,27 +31,17 @@ class RecordLines(AirbyteMessage):  # type: ignore[misc]
     count: int = 0
 
 
-def pack_records(stream: str) -> Callable[[list[Any]], list[Any]]:
-    """A chunk's records, in their order, turned into ``RecordLines``; any other item stays as it is, in its place."""
+def pack_records(stream: str) -> Callable[[list[Any]], list[RecordLines]]:
+    """A run of records, in its order, turned into one ``RecordLines`` (see ``reader.chunks``)."""
     head = b'{"type":"RECORD","record":{"stream":' + orjson.dumps(stream) + b',"data":'
     dumps = orjson.dumps
 
-    def pack(items: list[Any]) -> list[Any]:
+    def pack(records: list[Any]) -> list[RecordLines]:
+        if not records:
+            return []
         tail = b',"emitted_at":%d}}' % int(time.time() * 1000)
         between = tail + b"\n" + head  # one line's end and the next one's start: a run of records is one join
-        packed: list[Any] = []
-        run: list[bytes] = []  # the records' data, serialized
-        for item in items:
-            if item.__class__ is dict or isinstance(item, Mapping):
-                run.append(dumps(item))
-                continue
-            if run:
-                packed.append(record_lines(stream, head, run, between, tail))
-                run = []
-            packed.append(item)
-        if run:
-            packed.append(record_lines(stream, head, run, between, tail))
-        return packed
+        return [record_lines(stream, head, list(map(dumps, records)), between, tail)]
 
     return pack
 

@@ -218,19 +218,25 @@ class SliceReader(Generic[P]):
 
 
 def chunks(items: Iterable[Any], pack: Callable[[list[Any]], list[Any]] | None) -> Iterator[list[Any]]:
-    """The records of ``items`` (lists of records, and markers between them) in lists of ``CHUNK``, each packed: one
-    hand-over per chunk, not per record."""
-    chunk: list[Any] = []
+    """What ``items`` holds (lists of records, and markers between them) in chunks: runs of at most ``CHUNK``
+    records, each packed, and a marker right after the records before it. One hand-over per chunk, not per record;
+    ``pack`` gets records only, and may serialize a run at once."""
+    run: list[Any] = []
     for item in items:
-        if item.__class__ is list:
-            chunk += item
-        else:
-            chunk.append(item)
-        while len(chunk) >= CHUNK:
-            yield pack(chunk[:CHUNK]) if pack else chunk[:CHUNK]
-            del chunk[:CHUNK]
-    if chunk:
-        yield pack(chunk) if pack else chunk
+        if item.__class__ is not list:
+            yield [*_packed(run, pack), item]
+            run = []
+            continue
+        run += item
+        while len(run) >= CHUNK:
+            yield _packed(run[:CHUNK], pack)
+            del run[:CHUNK]
+    if run:
+        yield _packed(run, pack)
+
+
+def _packed(run: list[Any], pack: Callable[[list[Any]], list[Any]] | None) -> list[Any]:
+    return pack(run) if pack and run else run
 
 
 class _Done:

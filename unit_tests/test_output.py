@@ -34,15 +34,5 @@ def test_given_records_when_packed_then_each_line_is_the_cdks_record_message_wit
     assert lines.lines.split(b"\n") == [cdk_line(record, emitted_at) for record in RECORDS]
 
 
-def test_given_other_items_among_records_when_packed_then_they_stay_in_their_place():
-    marker, other = object(), object()
-    packed = pack_records("messages")([marker, RECORDS[0], RECORDS[1], other, RECORDS[2]])
-    assert packed[0] is marker and packed[2] is other
-    assert [item.count for item in (packed[1], packed[3])] == [2, 1]
-    emitted_at = emitted_at_of(packed[1])
-    assert packed[1].lines.split(b"\n") == [cdk_line(RECORDS[0], emitted_at), cdk_line(RECORDS[1], emitted_at)]
-    assert packed[3].lines == cdk_line(RECORDS[2], emitted_at)
-
-
 def test_given_nothing_when_packed_then_nothing():
     assert pack_records("messages")([]) == []

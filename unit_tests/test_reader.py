@@ -12,9 +12,10 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio import handover as handover_module
+from source_twilio import reader as reader_module
 from source_twilio import workers
 from source_twilio.handover import IN_MEMORY, DiskBudget, Handover
-from source_twilio.reader import NOT_YET, ListFailed, SkipList, SliceReader
+from source_twilio.reader import NOT_YET, ListFailed, SkipList, SliceReader, chunks
 from source_twilio.workers import STOPPING, SyncInterrupted, WorkerPool
 
 
@@ -55,6 +56,25 @@ def test_given_slices_when_consumed_in_order_then_each_gets_its_own_records_in_o
     assert got == {(k, n): [(k, n, i) for i in range(600)] for k in "ab" for n in range(3)}
     assert reader.failures == {}
     assert_workers_end(pool)
+
+
+def test_given_pages_and_markers_when_chunked_then_runs_of_records_are_packed_in_order_and_a_marker_ends_its_chunk(
+    monkeypatch,
+):
+    """``pack`` gets runs of records only (at most ``CHUNK``), so that it may serialize a run at once; a marker
+    (a slice's end) comes right after the records before it."""
+    monkeypatch.setattr(reader_module, "CHUNK", 4)
+    done, failed = object(), object()
+    items = [[1, 2, 3], [4, 5], done, [6], [], [7, 8, 9, 10, 11], failed, [12]]
+    assert list(chunks(items, lambda run: [tuple(run)])) == [
+        [(1, 2, 3, 4)],
+        [(5,), done],
+        [(6, 7, 8, 9)],
+        [(10, 11), failed],
+        [(12,)],
+    ]
+    assert list(chunks(items, None)) == [[1, 2, 3, 4], [5, done], [6, 7, 8, 9], [10, 11, failed], [12]]
+    assert list(chunks([done, [], failed], lambda run: [tuple(run)])) == [[done], [failed]]
 
 
 def test_given_a_slice_failing_for_good_when_its_later_slices_were_read_ahead_then_they_yield_nothing_and_no_worker_is_left():
