@@ -96,8 +96,9 @@ class SliceReader(Generic[P]):
         gate: Callable[[P], None],
         pack: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
-        """``read`` yields a slice's records, in lists, and markers; ``gate`` raises ``SkipList`` or ``ListFailed`` for a slice not to read;
-        ``pack`` turns each chunk of what ``read`` yields into what is handed over, where it was read."""
+        """``read`` yields a slice's records in lists, and markers; ``gate`` raises ``SkipList`` or ``ListFailed`` for
+        a slice not to read; ``pack`` turns each run of records ``read`` yields into what is handed over, where it was
+        read (see ``chunks``)."""
         self._pool = pool
         self._pack = pack
         self.depth = depth  # slices read ahead; may change (a stream started early reads fewer until it is emitted)

@@ -462,8 +462,8 @@ class TwilioStream(TwilioList, CheckpointMixin):
     def _fetch_window(
         self, plan: SlicePlan, rules: SliceRules, window: Window, one_page: bool = False
     ) -> Iterator[tuple[SliceRules, list[Record]]]:
-        """One window's pages: from no earlier than Twilio still keeps; narrowed when Twilio refuses it. ``one_page``: the
-        window in one page, or ``RangeTooLong``."""
+        """One window's pages: from no earlier than Twilio still keeps; narrowed when Twilio refuses it.
+        ``one_page``: the window in one page, or ``RangeTooLong``."""
         time_filter = self.definition.time_filter
         assert time_filter is not None
         account_sid = plan.account_sid or self.context.config.account_sid

@@ -94,9 +94,10 @@ def _day(head: str) -> str | None:
 
 def utc_hour(value: str) -> str | None:
     """The hour of a timestamp in Twilio's shape, "Fri, 18 Oct 2019 17:02:00 +0000" as "2019-10-18T17", remembered
-    for ``utc_hour_seen``; None if it is no real hour (the rest is not looked at). With a few messages an hour, one
-    timestamp in four is of an hour not read before: looked up by its day, it costs half what the regular
-    expression's path did, and a busy account's timestamps are almost all of an hour seen."""
+    for ``utc_hour_seen``; None if it is no real hour (the rest is not looked at). With a few messages an hour (the
+    emulator's), one timestamp in five is of an hour not read before: looked up by its day, not through the regular
+    expression's path, the messages' timestamps cost 4% less (434 against 418 M instructions for 17,828 records); a
+    busy account's timestamps are almost all of an hour seen."""
     if len(value) < 19 or value[17:19] not in _HOURS_OF_DAY:
         return None
     day = _DAYS_SEEN.get(value[:17]) or _day(value[:17])
