@@ -80,9 +80,9 @@ class RecordConverter:
     """Converts records of one stream to the types of its schema; built once, applied to every record.
 
     Conversion was half of what reading a record cost, most of it in timestamps. The commonest one, Twilio's own
-    shape in UTC, is two look-ups here, in the loop: the hour's start (``timeutil.utc_hour`` learns the hours), and the
-    rest, valid minutes and seconds only; numbers made of digits only are read by ``int`` at once. Anything else goes
-    through its converter, which gives the same answer for these too."""
+    shape in UTC, is two look-ups here, in the loop: the rest, valid minutes and seconds only, and the hour's start
+    (``timeutil.utc_hour`` learns the hours); numbers made of digits only are read by ``int`` at once. Anything else
+    goes through its converter, which gives the same answer for these too."""
 
     def __init__(self, schema: Mapping[str, Any], drop_fields: frozenset[str] = frozenset()) -> None:
         self._plan: tuple[tuple[str, Converter], ...] = tuple(
@@ -109,10 +109,10 @@ class RecordConverter:
                 continue
             # "Fri, 18 Oct 2019 17:02:00 +0000", its hour seen before: "2019-10-18T17" + ":02:00Z"
             if value.__class__ is str:
-                hour = utc_hour_seen(value[:19]) or utc_hour(value)
-                if hour is not None:
-                    rest = utc_rest(value[19:])
-                    if rest is not None:
+                rest = utc_rest(value[19:])
+                if rest is not None:  # UTC: only then is the hour looked up, or learned (as ``rfc2822_to_iso`` does)
+                    hour = utc_hour_seen(value[:19]) or utc_hour(value)
+                    if hour is not None:
                         record[name] = hour + rest
                         continue
             record[name] = to_datetime(value)
