@@ -13,6 +13,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
+from source_twilio.emission import WHOLE_RECORD
 from source_twilio.windows import Granularity, Sweep, TimeFilter
 
 API_DOCS = "https://www.twilio.com/docs"
@@ -116,8 +117,9 @@ class StreamDefinition:
 
     @property
     def version_fields(self) -> tuple[str, ...]:
-        """What tells one version of a record from another: the change cursor, or the values that can change."""
-        return self.change_fields or ((self.cursor_field,) if self.cursor_field else ())
+        """What tells one version of a record from another: the values that can change, or, with a change cursor,
+        the whole record (its cursor is to the second: see ``emission.version_of``)."""
+        return self.change_fields or ((WHOLE_RECORD,) if self.cursor_field else ())
 
 
 MESSAGE_RETENTION = timedelta(days=400)

@@ -34,16 +34,34 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
+import orjson
+
 SETTLE = timedelta(minutes=5)
 """How long a record may take to show up in Twilio's lists after its timestamp, and still be emitted once."""
 
 Record = Mapping[str, Any]
 
 
+WHOLE_RECORD = "*"
+"""Among version fields: the whole record is the version (see ``version_of``)."""
+
+
 def version_of(record: Record, key_fields: Iterable[str], version_fields: Iterable[str]) -> int:
-    """A 48-bit hash of the record's key and version: equal for the same version of the same record."""
-    values = tuple(record.get(name) for name in key_fields) + tuple(record.get(name) for name in version_fields)
-    return int.from_bytes(hashlib.blake2b(repr(values).encode(), digest_size=6).digest(), "big")
+    """A 48-bit hash of the record's key and version: equal for the same version of the same record.
+
+    ``WHOLE_RECORD`` among the version fields hashes every field: Twilio stamps ``date_updated`` to the second, so a
+    record changed again within the second a sync read it (a call ended at 12:00:00, priced at 12:00:00.6) keeps its
+    ``date_updated``, and a version of key and ``date_updated`` alone would take the change for the version read."""
+    fields = tuple(version_fields)
+    if WHOLE_RECORD in fields:  # the key and any other field are in it
+        try:
+            data = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # an integer beyond 64 bits: orjson refuses it
+            data = repr(sorted(record.items())).encode()
+    else:
+        values = tuple(record.get(name) for name in key_fields) + tuple(record.get(name) for name in fields)
+        data = repr(values).encode()
+    return int.from_bytes(hashlib.blake2b(data, digest_size=6).digest(), "big")
 
 
 @dataclass(frozen=True)

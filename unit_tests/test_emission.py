@@ -334,3 +334,37 @@ def test_given_a_state_left_by_airbytes_connector_then_a_record_whose_date_is_nu
     assert sweep.emits(queued)
     ours = replace(window_rules(), low=None, high=None, sweep=True)  # after one of our own syncs: it saw it
     assert not ours.emits(queued)
+
+
+def test_given_a_call_changed_again_in_the_second_the_previous_sync_read_it_then_the_change_is_emitted():
+    """Twilio stamps date_updated to the second. A call that ended at 12:00:00, read by the previous sync (which
+    remembered that version: it was stamped after its horizon), then priced within that same second, keeps its
+    date_updated: the version must still tell the two apart, or the priced call is never emitted."""
+    from source_twilio.definitions import BY_NAME
+
+    versions = BY_NAME["calls"].version_fields
+    read = {
+        "sid": "CA1",
+        "status": "completed",
+        "start_time": "2026-03-01T11:45:40Z",
+        "end_time": "2026-03-01T12:00:00Z",
+        "date_updated": "2026-03-01T12:00:00Z",
+        "price": None,
+    }
+    priced = {**read, "price": -0.014}
+    previously = Previously("2026-03-01T11:55:00Z", frozenset({version_of(read, KEY, versions)}))
+    rules = SliceRules(
+        key_fields=KEY,
+        version_fields=versions,
+        change_cursor="date_updated",
+        time_field="start_time",
+        low="2026-03-01T11:55:00Z",
+        high="2026-03-01T12:05:00Z",
+        reaches_back="2020-01-01T00:00:00Z",
+        previously=previously,
+        remember_from="2026-03-01T12:00:00Z",
+        remember_updated_from="2026-03-01T12:00:00Z",
+    )
+    assert rules.place(priced) is Place.BEFORE
+    assert rules.emits(priced), "changed within the second of the version read before: dropped"
+    assert not rules.emits(dict(read)), "the version read before, unchanged: not emitted again"
