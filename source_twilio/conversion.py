@@ -76,13 +76,19 @@ def converter_for(field_schema: Mapping[str, Any]) -> Converter | None:
     return None
 
 
+_SMALL_INTEGERS = {str(number): number for number in range(1000)}
+"""Counts as Twilio writes them, "3": a look-up is a third of what ``isdecimal`` and ``int`` cost (messages' two
+counts: 108 against 70 M instructions for 17,828 records)."""
+
+
 class RecordConverter:
     """Converts records of one stream to the types of its schema; built once, applied to every record.
 
     Conversion was half of what reading a record cost, most of it in timestamps. The commonest one, Twilio's own
     shape in UTC, is two look-ups here, in the loop: the rest, valid minutes and seconds only, and the hour's start
-    (``timeutil.utc_hour`` learns the hours); numbers made of digits only are read by ``int`` at once. Anything else
-    goes through its converter, which gives the same answer for these too."""
+    (``timeutil.utc_hour`` learns the hours); a count of up to three digits ("0", "3") is looked up, and other numbers
+    made of digits only are read by ``int`` at once. Anything else goes through its converter, which gives the same
+    answer for these too."""
 
     def __init__(self, schema: Mapping[str, Any], drop_fields: frozenset[str] = frozenset()) -> None:
         self._plan: tuple[tuple[str, Converter], ...] = tuple(
@@ -120,6 +126,11 @@ class RecordConverter:
             value = get(name)
             if value is None:
                 continue
+            if value.__class__ is str:
+                small = _SMALL_INTEGERS.get(value)
+                if small is not None:
+                    record[name] = small
+                    continue
             short = value.__class__ is str and value.isdecimal() and len(value) < 19  # int() has a length limit
             record[name] = int(value) if short else to_integer(value)
         for name in self._numbers:

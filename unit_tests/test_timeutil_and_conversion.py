@@ -210,6 +210,17 @@ def test_given_more_hours_than_remembered_when_converted_then_the_memory_stays_b
             assert len(timeutil._HOURS_SEEN) <= 10
 
 
-@pytest.mark.parametrize("wire", ["0", "3", "007", "\u0663", "9" * 18, "9" * 5000, "-4", "2.0", "1e3", " 5", "x", 3.0])
+@pytest.mark.parametrize(
+    "wire", ["0", "3", "007", "\u0663", "9" * 18, "9" * 5000, "-4", "2.0", "1e3", " 5", "x", 3.0, True, [1], {"1": 1}]
+)
 def test_given_an_integer_field_when_converted_then_as_the_field_alone(wire):
     assert RecordConverter(SCHEMA)({"num_media": wire})["num_media"] == to_integer(wire)
+
+
+def test_given_every_small_count_when_converted_then_the_integer_it_writes():
+    """Counts (segments, media, participants) are a few digits: looked up, not parsed; each as ``int`` reads it."""
+    converter = RecordConverter(SCHEMA)
+    for number in range(2000):
+        for wire in (str(number), f"{number:04d}", f"-{number}"):
+            converted = converter({"num_media": wire})["num_media"]
+            assert converted == int(wire) and converted.__class__ is int, wire
