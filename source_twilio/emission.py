@@ -196,18 +196,29 @@ class SliceRules:
         """The records of a page that the slice emits, in order: ``emits`` of each. A full refresh has nothing to
         compare or remember: a list without a time filter emits the page itself, a window the records ``place`` puts
         inside it, compared here in one pass (``emits``, ``place`` and ``_comparable`` for each record took 5% of a
-        60,000-message read's samples)."""
-        if self.previously is not None or self.remember_from is not None or self.sweep:
+        60,000-message read's samples). So is a first sync's one pass over the unfiltered messages list, a sweep whose
+        ``high`` keeps the window's records too; only the nulls go through ``place`` (that read: 5.31 against 5.07 G
+        instructions)."""
+        if self.previously is not None or self.remember_from is not None:
             return [record for record in records if self.emits(record)]
         if self.time_field is None:
             return records
-        field = self.time_field
+        field, sweep = self.time_field, self.sweep
+        windowed = not sweep or self.high is not None  # a sweep without ``high`` keeps the nulls only
         low, high = self.low or "", self.high or ":"  # no bound: "" sorts before any value, ":" after any digit
         return [
             record
             for record in records
-            if (value := record.get(field)) is not None
-            and not (isinstance(value, str) and value[:1].isdigit() and not low <= value < high)
+            if (
+                (value := record.get(field)) is None
+                and sweep
+                and self.place(record) is Place.INSIDE  # the sweep's nulls, by the list's order
+            )
+            or (
+                value is not None
+                and windowed
+                and not (isinstance(value, str) and value[:1].isdigit() and not low <= value < high)
+            )
         ]
 
     # --- a child stream: its parents' records, then the children --------------------------------------------------

@@ -395,29 +395,35 @@ iso_or_not = st.one_of(
 )
 
 
-@PROPERTIES
+@settings(PROPERTIES, max_examples=400)
 @given(
     time_field=st.sampled_from([None, "date_sent"]),
     low=st.none() | instants.map(format_datetime),
     high=st.none() | instants.map(format_datetime),
     reaches_back=st.none() | instants.map(format_datetime),
-    values=st.lists(iso_or_not, max_size=8),
+    values=st.lists(st.tuples(iso_or_not, iso_or_not), max_size=8),
     previously=st.none() | instants.map(lambda moment: Previously(since=format_datetime(moment))),
+    sweep=st.booleans(),
 )
 def test_given_any_page_when_a_slice_takes_what_it_emits_then_each_record_as_emits_decides(
-    time_field, low, high, reaches_back, values, previously
+    time_field, low, high, reaches_back, values, previously, sweep
 ):
-    """``emitted`` takes a page at once (a full refresh's window is compared in one pass): the records ``emits``
-    takes one by one, in their order."""
+    """``emitted`` takes a page at once (a full refresh's window, and a first sync's one pass over the unfiltered
+    list, are compared in one pass): the records ``emits`` takes one by one, in their order."""
     rules = SliceRules(
         key_fields=("sid",),
         version_fields=(),
         time_field=time_field,
         low=low,
         high=high,
+        sweep=sweep,
+        sweep_order=("date_created",) if sweep else (),
         reaches_back=reaches_back,
         previously=previously,
     )
-    page = [{"sid": f"SM{index}", "date_sent": value} for index, value in enumerate(values)]
+    page = [
+        {"sid": f"SM{index}", "date_sent": sent, "date_created": created}
+        for index, (sent, created) in enumerate(values)
+    ]
     expected = [record for record in page if rules.emits(record)]
     assert rules.emitted(page) == expected
