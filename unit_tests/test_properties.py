@@ -395,35 +395,52 @@ iso_or_not = st.one_of(
 )
 
 
+few_instants = st.sampled_from(["2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z", "2026-06-01"])  # bounds met exactly
+bounds = st.none() | instants.map(format_datetime) | few_instants
+page_values = iso_or_not | few_instants
+
+
 @settings(PROPERTIES, max_examples=400)
 @given(
     time_field=st.sampled_from([None, "date_sent"]),
-    low=st.none() | instants.map(format_datetime),
-    high=st.none() | instants.map(format_datetime),
-    reaches_back=st.none() | instants.map(format_datetime),
-    values=st.lists(st.tuples(iso_or_not, iso_or_not), max_size=8),
-    previously=st.none() | instants.map(lambda moment: Previously(since=format_datetime(moment))),
+    low=bounds,
+    high=bounds,
+    reaches_back=bounds,
+    values=st.lists(st.tuples(page_values, page_values, page_values), max_size=8),
+    previously=st.none() | bounds.filter(bool).map(lambda since: Previously(since=since)),
     sweep=st.booleans(),
+    remember_from=bounds,
+    remember_updated_from=bounds,
+    change_cursor=st.sampled_from([None, "date_updated"]),
 )
 def test_given_any_page_when_a_slice_takes_what_it_emits_then_each_record_as_emits_decides(
-    time_field, low, high, reaches_back, values, previously, sweep
+    time_field, low, high, reaches_back, values, previously, sweep, remember_from, remember_updated_from, change_cursor
 ):
-    """``emitted`` takes a page at once (a full refresh's window, and a first sync's one pass over the unfiltered
-    list, are compared in one pass): the records ``emits`` takes one by one, in their order."""
-    rules = SliceRules(
-        key_fields=("sid",),
-        version_fields=(),
-        time_field=time_field,
-        low=low,
-        high=high,
-        sweep=sweep,
-        sweep_order=("date_created",) if sweep else (),
-        reaches_back=reaches_back,
-        previously=previously,
-    )
+    """``emitted`` takes a page at once (a full refresh's window, a first sync's one pass over the unfiltered list,
+    and what a first sync remembers, are compared in one pass): the records ``emits`` takes one by one, in their
+    order, and the versions it remembers."""
+
+    def rules() -> SliceRules:
+        return SliceRules(
+            key_fields=("sid",),
+            version_fields=("*",),
+            change_cursor=change_cursor,
+            time_field=time_field,
+            low=low,
+            high=high,
+            sweep=sweep,
+            sweep_order=("date_created",) if sweep else (),
+            reaches_back=reaches_back,
+            previously=previously,
+            remember_from=remember_from,
+            remember_updated_from=remember_updated_from,
+        )
+
     page = [
-        {"sid": f"SM{index}", "date_sent": sent, "date_created": created}
-        for index, (sent, created) in enumerate(values)
+        {"sid": f"SM{index}", "date_sent": sent, "date_created": created, "date_updated": updated}
+        for index, (sent, created, updated) in enumerate(values)
     ]
-    expected = [record for record in page if rules.emits(record)]
-    assert rules.emitted(page) == expected
+    one_by_one, at_once = rules(), rules()
+    expected = [record for record in page if one_by_one.emits(record)]
+    assert at_once.emitted(page) == expected
+    assert at_once.versions == one_by_one.versions
