@@ -8,8 +8,9 @@ Words used here:
   below it. A record read again is emitted only if it is *new* (its filtered field is at or after ``since``, out
   of the previous sync's windows) or *updated* (its change cursor, ``date_updated``, is at or after ``since``).
 - The previous sync also read records stamped at or after its horizon, up to its start: it remembers their
-  *versions* (a short hash of the whole record, or of usage records' key and changing fields), so that reading one
-  again unchanged does not emit it twice. Usage records have no change cursor at all: every one read again is compared by version.
+  *versions* (a short hash of the whole record, or of usage records' key and changing fields), so that reading
+  one again unchanged does not emit it twice. Usage records have no change cursor at all: every one read again is
+  compared by version.
 - A window is half-open, ``[low, high)`` in the field's own format; what a request returns beyond it belongs to
   another window, except in the first window of a partition, where a record before ``low`` (Twilio's day
   filters return whole days) that changed since the previous sync is emitted: nothing else would read it again.
