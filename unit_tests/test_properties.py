@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from source_twilio.config import ConfigError
 from source_twilio.conversion import RecordConverter, to_datetime, to_integer, to_number
 from source_twilio.definitions import BY_NAME, STREAMS
-from source_twilio.emission import Place, Previously, SliceRules
+from source_twilio.emission import WHOLE_RECORD, Place, Previously, SliceRules
 from source_twilio.errors import TwilioErrorHandler, describe
 from source_twilio.lists import _schema
 from source_twilio.pagination import next_page_url
@@ -423,7 +423,7 @@ def test_given_any_page_when_a_slice_takes_what_it_emits_then_each_record_as_emi
     def rules() -> SliceRules:
         return SliceRules(
             key_fields=("sid",),
-            version_fields=("*",),
+            version_fields=(WHOLE_RECORD,),
             change_cursor=change_cursor,
             time_field=time_field,
             low=low,
