@@ -218,6 +218,9 @@ def run_until_killed(
     return run_until_signalled(emulator_url, workdir, config, catalog, state, after_records, signal.SIGKILL).run
 
 
+MAX_OUTPUT_BYTES = 200_000_000
+
+
 @dataclass
 class Signalled:
     run: Run
@@ -280,19 +283,39 @@ def run_until_signalled(
 
 
 def run_with_deadline(
-    emulator_url: str, workdir: Path, config: Any, catalog: Any, state: Any = None, deadline: float = 300
+    emulator_url: str,
+    workdir: Path,
+    config: Any,
+    catalog: Any,
+    state: Any = None,
+    deadline: float = 300,
+    max_output_bytes: int = MAX_OUTPUT_BYTES,
 ) -> Signalled:
-    """``main.py read`` as a subprocess that must exit by itself within ``deadline`` seconds (it is killed if not)."""
+    """``main.py read`` as a subprocess that must exit by itself within ``deadline`` seconds, having written at most
+    ``max_output_bytes`` (it is killed if not: a sync emitting the same pages forever fills memory, not the clock).
+    Its output goes to files in ``workdir``, not to this process's memory."""
     args = [sys.executable, str(MAIN), *arguments("read", workdir, config, catalog, state or None)]
     env = {**os.environ, EMULATOR_URL_ENV: emulator_url}
+    stdout_path, stderr_path = workdir / "stdout.jsonl", workdir / "stderr.txt"
     started = time.monotonic()
-    try:
-        completed = subprocess.run(args, capture_output=True, text=True, env=env, timeout=deadline, cwd=ROOT)
-    except subprocess.TimeoutExpired as timeout:
-        out = timeout.stdout.decode() if isinstance(timeout.stdout, bytes) else (timeout.stdout or "")
-        err = timeout.stderr.decode() if isinstance(timeout.stderr, bytes) else (timeout.stderr or "")
-        return Signalled(_parse(-9, out, err), False, time.monotonic() - started)
-    return Signalled(_parse(completed.returncode, completed.stdout, completed.stderr), True, time.monotonic() - started)
+    with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(args, stdout=stdout, stderr=stderr, env=env, cwd=ROOT)
+        exited = False
+        while time.monotonic() - started < deadline and stdout_path.stat().st_size <= max_output_bytes:
+            try:
+                process.wait(timeout=0.2)
+                exited = True
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        if not exited:
+            process.kill()
+            process.wait()
+    seconds = time.monotonic() - started
+    out = stdout_path.read_bytes()[:max_output_bytes].decode(errors="replace")
+    out = out if exited else out[: out.rfind("\n") + 1]  # killed mid-line: the whole lines only
+    run = _parse(process.returncode if exited else -9, out, stderr_path.read_text(errors="replace"))
+    return Signalled(run, exited, seconds)
 
 
 def last_states(*runs: Run, carried: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:

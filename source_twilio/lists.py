@@ -27,9 +27,9 @@ from source_twilio.conversion import RecordConverter, to_datetime
 from source_twilio.credentials import ACCOUNT_HEADER
 from source_twilio.definitions import ACCOUNT_TOKEN, StreamDefinition
 from source_twilio.errors import TwilioBackoffStrategy, TwilioErrorHandler
-from source_twilio.pagination import NEXT_URL, next_page_url, records_of
+from source_twilio.pagination import NEXT_URL, is_whole_page, next_page_url, records_of, stalls
 from source_twilio.planning import SWEEP, WHOLE
-from source_twilio.reader import RangeTooLong
+from source_twilio.reader import ListFailed, RangeTooLong
 from source_twilio.windows import Window
 
 PAGE_SIZE = 1000  # at most: a list may allow fewer (``StreamDefinition.page_size``)
@@ -140,10 +140,31 @@ class TwilioList(HttpStream):
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
         if response.status_code != 200 or not self.definition.paged or getattr(response, _PAST_REACH, False):
             return None
-        url = next_page_url(json_body(response), self.url_base, self.context.config.allowed_hosts, self.name)
-        if url and getattr(response, ONE_PAGE, False):
+        body = json_body(response)
+        url = next_page_url(body, self.url_base, self.context.config.allowed_hosts, self.name)
+        if not url:
+            return None
+        asked, records = response.request.url or "", len(records_of(body, self.definition.list_key) or ())
+        if stalls(asked, url, records):
+            return self._stalled(asked, body, records)
+        if getattr(response, ONE_PAGE, False):
             raise RangeTooLong
-        return {NEXT_URL: url} if url else None
+        return {NEXT_URL: url}
+
+    def _stalled(self, asked: str, body: Any, records: int) -> None:
+        """A next-page link that leads nowhere new (``pagination.stalls``) is not followed. After a page shorter than
+        a page may be, the list is whole; after a whole one, Twilio may hold more that no link reaches: the list
+        fails, and the next sync reads it again from where this one started."""
+        if is_whole_page(body, asked, records):
+            raise ListFailed(
+                f"Twilio's next-page link after {records} records repeats the page it came from ({asked}), so "
+                "the rest of the list cannot be read",
+                FailureType.system_error,
+            )
+        self.context.warn_once(
+            f"{self.name}: Twilio gave a next-page link that leads nowhere new (from an empty page, or to the page it "
+            "came from); it was not followed, as the page it came from was the list's last."
+        )
 
     def parse_response(
         self, response: requests.Response, *, stream_slice: Any = None, **kwargs: Any

@@ -9,7 +9,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.answers import describe, read_body
 from source_twilio.errors import AUTH_RETRIES, TwilioBackoffStrategy, TwilioErrorHandler
-from source_twilio.pagination import next_page_url, records_of
+from source_twilio.pagination import is_whole_page, next_page_url, records_of, stalls
 
 API = "https://api.twilio.com/2010-04-01/"
 ALLOWED = {"https://api.twilio.com", "https://monitor.twilio.com"}
@@ -53,6 +53,50 @@ def test_given_next_page_on_another_host_or_scheme_when_followed_then_refused(li
     with pytest.raises(AirbyteTracedException) as raised:
         next_page_url({"next_page_uri": link}, API, ALLOWED, "calls")
     assert "not a Twilio host" in raised.value.message
+
+
+ASKED = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?PageSize=2&Page=1&PageToken=PASM1"
+
+
+@pytest.mark.parametrize(
+    ("asked", "link", "records", "stalled"),
+    [
+        (ASKED, ASKED.replace("Page=1&PageToken=PASM1", "Page=2&PageToken=PASM3"), 2, False),  # Twilio's own
+        (ASKED, ASKED.replace("Page=1&", "Page=2&"), 2, True),  # the token asked with, again
+        (ASKED, ASKED, 2, True),  # the page itself
+        (ASKED, ASKED.replace("PageSize=2&Page=1", "Page=1&PageSize=2"), 2, True),  # the same, in another order
+        (ASKED, ASKED.replace("Page=1&PageToken=PASM1", "Page=2&PageToken=PASM3"), 0, True),  # from an empty page
+        # a list paged by number alone (no token either way) goes on while its pages hold records
+        (ASKED.split("&PageToken")[0], ASKED.split("&PageToken")[0].replace("Page=1", "Page=2"), 2, False),
+        ("https://monitor.twilio.com/v1/Alerts?PageSize=2&Page=0", "https://monitor.twilio.com/v1/Alerts?PageSize=2&Page=1&PageToken=PAx", 2, False),
+    ],
+)  # fmt: skip
+def test_given_a_next_page_link_when_checked_then_it_stalls_only_where_it_cannot_lead_past_the_page(
+    asked, link, records, stalled
+):
+    assert stalls(asked, link, records) is stalled
+
+
+UNSIZED = "https://api.twilio.com/2010-04-01/Accounts/AC1/Queues.json"
+
+
+@pytest.mark.parametrize(
+    ("body", "asked", "records", "whole"),
+    [
+        ({"page_size": 2}, ASKED, 2, True),
+        ({"page_size": 50}, ASKED, 2, False),  # Twilio's own page size rules over the one asked for
+        ({"meta": {"page_size": 2}}, UNSIZED, 2, True),
+        ({}, ASKED, 2, True),  # no page size in the answer: the one asked for
+        ({}, ASKED, 1, False),
+        ({"page_size": True}, ASKED, 2, True),  # not a size: the one asked for
+        ({"page_size": True}, UNSIZED, 2, False),  # no size at all: never taken for whole
+        ([], ASKED, 2, True),
+    ],
+)
+def test_given_a_page_when_its_size_is_checked_then_whole_where_it_holds_a_page_size_of_records(
+    body, asked, records, whole
+):
+    assert is_whole_page(body, asked, records) is whole
 
 
 def test_given_monitor_envelope_when_records_read_then_meta_key_names_the_list():

@@ -122,6 +122,18 @@ def _parser() -> argparse.ArgumentParser:
         "(query regex searched in the URL-decoded query string; repeatable, first match wins)",
     )
     faults.add_argument("--foreign-next-page-host", default=None)
+    faults.add_argument(
+        "--stuck-page-token",
+        default=None,
+        metavar="PATH_REGEX",
+        help="matching lists link a page asked for with a PageToken to that same token: the same page, forever",
+    )
+    faults.add_argument(
+        "--endless-pages",
+        default=None,
+        metavar="PATH_REGEX",
+        help="matching lists link their last page to an empty page, and every empty page to itself, forever",
+    )
     faults.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument("--info-file", type=Path, default=None, help="write url and credentials here as JSON")
     return parser
@@ -200,6 +212,8 @@ def _faults(args: argparse.Namespace) -> Faults:
         persistent=tuple(args.persistent_fault),
         persistent_failure_path=args.persistent_failure_path,
         foreign_next_page_host=args.foreign_next_page_host,
+        stuck_page_token=args.stuck_page_token,
+        endless_pages=args.endless_pages,
         seed=args.fault_seed,
     )
 

@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 
 from .data import Dataset, DatasetOptions
 from .errors import ApiError, bad_request, not_found, unauthorized
+from .faults import PagingFault
 from .filters import Interval, Op, TimeParam, comparisons, interval_of
 from .generate import AVAILABLE_NUMBER_PATHS, AVAILABLE_NUMBER_STREAMS
 from .limits import ALERT_RESULT_LIMIT, ALERT_RETENTION_DAYS, MAX_CALL_SECONDS
 from .listspec import ListSpec, Retention, monitor_retention
-from .paging import PAGING_KEYS, list_envelope, meta_envelope, parse_paging, select_page
+from .paging import PAGING_KEYS, list_envelope, meta_envelope, misbehaving, parse_paging, select_page
 from .products import GLOBAL, OAUTH_HOST, VOICE_INSIGHTS_DISABLED, ProductList, find_product, locate
 from .store import Collection, Row
 from .timefmt import SECONDS_PER_DAY, day_start, iso_utc_offset, parse_usage_date
@@ -43,6 +44,7 @@ class ApiRequest:
     host: str
     authorization: str | None = None
     foreign_next_page_host: str | None = None
+    paging_fault: PagingFault | None = None
     hostname: str | None = None
     """The Twilio host named by an ``/h/{hostname}`` prefix (``path`` is what follows it); None: unprefixed."""
     form: dict[str, str] = field(default_factory=dict)  # a POST's form-encoded body (the OAuth token request)
@@ -520,6 +522,7 @@ class TwilioApi:
         if monitor and len(collection.scan(*span, keep, limit + 1)) > limit:
             raise bad_request(ALERT_LIMIT_MESSAGE)
         page = select_page(collection, span, keep, paging, opaque=opaque_tokens)
+        page = misbehaving(page, paging, request.paging_fault, opaque=opaque_tokens)
         records = [row.record for row in page.rows]
         filters = [(key, value) for key, value in request.query if key not in PAGING_KEYS]
         foreign = _absolute_host(request.foreign_next_page_host)

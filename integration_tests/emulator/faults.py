@@ -29,6 +29,13 @@ class Fault(enum.Enum):
     HTML = "html"
 
 
+class PagingFault(enum.Enum):
+    """A list whose next-page links do not move forward (see ``Faults.stuck_page_token``, ``Faults.endless_pages``)."""
+
+    STUCK = "stuck"
+    ENDLESS = "endless"
+
+
 INTERNAL_ERROR = "An internal server error has occurred"
 
 TWILIO_MESSAGES = {
@@ -107,6 +114,11 @@ class Faults:
     - ``persistent_failure_path``: a regex; shorthand for one more rule: matching paths always get
       500 code 20500 (checked after ``persistent``).
     - ``foreign_next_page_host``: ``next_page_uri``/``next_page_url`` point at this other host.
+    - ``stuck_page_token``: a regex; on matching lists, a page asked for with a ``PageToken`` links to the next page
+      with that same token, so the link gives this page again, forever (Twilio's helper libraries guard against a
+      server repeating the current token: twilio-php#914, 2026).
+    - ``endless_pages``: a regex; on matching lists, the last page links on (past its last record), and a page with
+      no records links to itself with the next ``Page`` number, forever (twilio-csharp#489).
     - ``seed``: seeds the draws.
     """
 
@@ -123,6 +135,8 @@ class Faults:
     persistent: tuple[PersistentFault, ...] = ()
     persistent_failure_path: str | None = None
     foreign_next_page_host: str | None = None
+    stuck_page_token: str | None = None
+    endless_pages: str | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -131,8 +145,9 @@ class Faults:
             raise ValueError(f"fault rates must lie in [0, 1]: {', '.join(bad)}")
         if sum(rates.values()) > 1.0 + 1e-9:
             raise ValueError("fault rates must add up to at most 1")
-        if self.persistent_failure_path is not None:
-            re.compile(self.persistent_failure_path)
+        for pattern in (self.persistent_failure_path, self.stuck_page_token, self.endless_pages):
+            if pattern is not None:
+                re.compile(pattern)
         if bad := [rule for rule in self.persistent if not isinstance(rule, PersistentFault)]:
             raise ValueError(f"persistent takes PersistentFault rules, got {bad!r}")
 
@@ -171,6 +186,16 @@ class FaultInjector:
             return None
         decoded = unquote_plus(query_string)
         return next((rule for rule in self._persistent if rule.matches(path, decoded)), None)
+
+    def paging_fault(self, path: str) -> PagingFault | None:
+        """How the lists at ``path`` link their pages, if not as Twilio should (``stuck_page_token`` first)."""
+        for pattern, fault in (
+            (self.faults.stuck_page_token, PagingFault.STUCK),
+            (self.faults.endless_pages, PagingFault.ENDLESS),
+        ):
+            if pattern is not None and re.search(pattern, path):
+                return fault
+        return None
 
     def draw(self) -> tuple[Fault, float]:
         """The drawn fault of a request, plus a uniform number for choices within the fault."""

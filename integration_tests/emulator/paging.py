@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from .errors import ApiError, bad_request
+from .faults import PagingFault
 from .limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from .store import Collection, Row
 
@@ -116,6 +117,17 @@ def select_page(
         if paging.page > 0:
             previous_token = encode_token("PB", rows[0].ident, opaque)
     return Page(rows, next_token, previous_token)
+
+
+def misbehaving(page: Page, paging: Paging, fault: PagingFault | None, opaque: bool = False) -> Page:
+    """The page with the next-page token a Twilio whose paging does not move forward gives it (see ``Faults``)."""
+    if fault is PagingFault.STUCK and page.next_token and paging.token:
+        return replace(page, next_token=paging.token)  # the token asked with: this page again
+    if fault is PagingFault.ENDLESS and page.next_token is None:
+        if page.rows:  # past the last record: an empty page...
+            return replace(page, next_token=encode_token("PA", page.rows[-1].ident, opaque))
+        return replace(page, next_token=paging.token)  # ...that links to itself (an empty first page links nowhere)
+    return page
 
 
 def _page_uri(path: str, filters: list[tuple[str, str]], page_size: int, page: int, token: str | None) -> str:

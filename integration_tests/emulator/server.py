@@ -231,6 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
             host=self.headers.get("Host") or "{}:{}".format(*server.server_address[:2]),
             authorization=self.headers.get("Authorization"),
             foreign_next_page_host=injector.faults.foreign_next_page_host,
+            paging_fault=injector.paging_fault(path),
             form=dict(parse_qsl(self._body.decode("utf-8", "replace"))),
         )
         try:
