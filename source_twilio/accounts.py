@@ -77,15 +77,23 @@ class AccountDirectory:
         self._load_lock = threading.Lock()
         self._lock = threading.Lock()
         self._readable: list[str] | None = None
+        self._failed: Exception | None = None
         self._verdicts: dict[str, Verdict] = {}
         self._deciding: dict[str, threading.Lock] = {}
         self._created: dict[str, datetime] = {}
 
     def readable(self) -> list[str]:
-        """Main account first, then every active subaccount, in Twilio's order."""
+        """Main account first, then every active subaccount, in Twilio's order. A list that failed (after its
+        retries, minutes of them) fails every stream that asks again, at once: it is asked for once per sync."""
         with self._load_lock:
+            if self._failed is not None:
+                raise self._failed
             if self._readable is None:
-                self._readable = self._load()
+                try:
+                    self._readable = self._load()
+                except Exception as error:
+                    self._failed = error
+                    raise
         return list(self._readable)
 
     def created(self, account_sid: str) -> datetime | None:
