@@ -343,11 +343,12 @@ def test_given_a_subaccount_suspended_mid_sync_when_syncing_then_it_is_skipped_w
 
 
 def test_given_twilio_failing_every_request_when_syncing_then_the_sync_stops_within_its_outage_bound(tmp_path):
-    """Issue 9 item 13: each list used to retry for minutes, one after another, for hours."""
+    """Issue 9 item 13: each list used to retry for minutes, one after another, for hours. Twilio still lists the
+    accounts (a sync whose list of accounts fails ends on that alone: ``test_account_listing``)."""
     dataset = Dataset(DatasetOptions(seed=149))
     config = auth_token_config(dataset)
     with back_off_recorded(time_passes=True) as slept, serve(dataset) as emulator:
-        emulator.faults = Faults(persistent_failure_path=r"^/(2010-04-01|v1)/(?!Accounts/AC[0-9a-f]{32}\.json$)")
+        emulator.faults = Faults(persistent_failure_path=r"^/(2010-04-01|v1)/(?!Accounts(/AC[0-9a-f]{32})?\.json$)")
         run = run_in_process(
             "read", emulator.url, tmp_path, config=config, catalog=catalog_for(INCREMENTAL, "incremental")
         )
