@@ -1,8 +1,11 @@
 """One connector command as a measured child process: wall time, CPU, peak RSS, and what it emitted.
 
 Standard output is streamed into counters (records per stream, error traces), never kept whole, so the
-benchmark's own memory and CPU stay small next to the connector's. CPU time and peak RSS come from
-``os.wait4`` on the child: they are the child's own (and its children's), not the benchmark's.
+benchmark's own memory and CPU stay small next to the connector's. CPU time comes from ``os.wait4`` on the child:
+the child's own (and its children's), not the benchmark's. Peak RSS does not: a spawned child runs in its parent's
+pages until it starts the command, and the kernel counts them in the child's ``ru_maxrss``, so every command
+measured after the benchmark had grown to 96 MB read 96 MB. It is the command's own high-water mark instead
+(``VmHWM``), read while it runs (``PeakRss``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,43 @@ DROPPED_ENVIRONMENT = (
 )
 """``DEPLOYMENT_MODE=cloud`` makes CDK 6 refuse http:// and private-IP URLs; the others would change
 what runs or where it connects."""
+
+
+RSS_POLL_SECONDS = 0.005
+
+
+class PeakRss:
+    """A running process's own peak resident memory (``VmHWM`` in ``/proc/<pid>/status``, which only grows), read
+    every few milliseconds until ``stop``; at most what it grew in the last few milliseconds of its life is missed."""
+
+    def __init__(self, pid: int) -> None:
+        self._path = Path(f"/proc/{pid}/status")
+        self._stopped = threading.Event()
+        self.kilobytes = 0
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            self._read()
+            if self._stopped.wait(RSS_POLL_SECONDS):
+                return
+
+    def _read(self) -> None:
+        try:
+            text = self._path.read_text()
+        except OSError:  # gone (reaped)
+            return
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):  # absent once the process has exited (a zombie has no memory)
+                self.kilobytes = max(self.kilobytes, int(line.split()[1]))
+                return
+
+    def stop(self) -> int:
+        """Stops watching (call it before the process is reaped); the peak seen, in kilobytes."""
+        self._stopped.set()
+        self._thread.join()
+        return self.kilobytes
 
 
 @dataclass
@@ -126,16 +166,20 @@ def measure(
         process = subprocess.Popen(
             list(arguments), cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=stderr, start_new_session=True
         )
+        peak = PeakRss(process.pid)
         timed_out = threading.Event()
         watchdog = threading.Timer(timeout, lambda: (timed_out.set(), _kill_group(process.pid)))
         watchdog.start()
         try:
             output = _tally(process.stdout)
+            os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: /proc still answers
+            peak_kilobytes = peak.stop()
             _, status, usage = os.wait4(process.pid, 0)
         except BaseException:  # interrupted: the child is in its own session and would not get the Ctrl-C
             _kill_group(process.pid)
             raise
         finally:
+            peak.stop()
             watchdog.cancel()
         wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: Popen must not wait again
@@ -144,7 +188,7 @@ def measure(
         wall_seconds=wall,
         user_seconds=usage.ru_utime,
         system_seconds=usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        peak_rss_mb=(peak_kilobytes or usage.ru_maxrss) / 1024,  # kilobytes on Linux
         output=output,
         stderr_path=str(stderr_path),
         timed_out=timed_out.is_set(),
