@@ -114,13 +114,13 @@ def test_given_the_paging_flags_then_the_process_serves_that_twilio(tmp_path: Pa
         process.send_signal(signal.SIGTERM)
         returncode = process.wait(timeout=10)
 
-    assert second["next_page_uri"].split("PageToken=")[1] == "PA" + follow_token(second)
+    assert second["next_page_uri"].split("PageToken=")[1] == "PA" + sid_asked_after(second)
     assert queues["queues"] and queues["next_page_uri"]
     assert returncode == 0
 
 
-def follow_token(page: dict[str, Any]) -> str:
-    """The sid the page was asked to start after: what a stuck link names again."""
+def sid_asked_after(page: dict[str, Any]) -> str:
+    """The sid in the token the page was asked with (the record it starts after): what a stuck link names again."""
     return page["uri"].split("PageToken=PA")[1]
 
 
