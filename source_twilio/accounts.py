@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from types import TracebackType
 from typing import Any
 
 from source_twilio.timeutil import parse_iso_datetime
@@ -77,7 +78,7 @@ class AccountDirectory:
         self._load_lock = threading.Lock()
         self._lock = threading.Lock()
         self._readable: list[str] | None = None
-        self._failed: Exception | None = None
+        self._failed: tuple[Exception, TracebackType | None] | None = None  # the listing's error, where it was raised
         self._verdicts: dict[str, Verdict] = {}
         self._deciding: dict[str, threading.Lock] = {}
         self._created: dict[str, datetime] = {}
@@ -87,12 +88,13 @@ class AccountDirectory:
         retries, minutes of them) fails every stream that asks again, at once: it is asked for once per sync."""
         with self._load_lock:
             if self._failed is not None:
-                raise self._failed
+                error, listed_at = self._failed
+                raise error.with_traceback(listed_at)  # else each raise adds its frames to the one traceback
             if self._readable is None:
                 try:
                     self._readable = self._load()
                 except Exception as error:
-                    self._failed = error
+                    self._failed = (error, error.__traceback__)
                     raise
         return list(self._readable)
 
