@@ -22,6 +22,7 @@ from integration_tests.connector_runner import (
 from integration_tests.emulator import Dataset, DatasetOptions, serve
 from integration_tests.emulator.api import ApiRequest, ApiResponse
 from integration_tests.emulator.server import Emulator
+from source_twilio import prefetch
 from source_twilio.definitions import STREAMS
 
 pytestmark = pytest.mark.e2e
@@ -76,6 +77,39 @@ def test_given_a_stream_whose_pages_are_slow_when_syncing_then_the_next_stream_i
     assert "awaited" in events and "answered" in events, events
     assert events.index("awaited") < len(events) - events[::-1].index("answered") - 1, events
     for stream in ("calls", "queues"):
+        assert sorted(emitted_keys(run.records[stream], stream)) == sorted(expected_keys(dataset, stream)), stream
+
+
+def test_given_a_stream_started_early_when_the_one_before_is_slow_then_it_reads_its_windows_meanwhile(tmp_path):
+    """A stream started early read only its first few slices until the CDK reached it: its sweep lists and probes,
+    not the windows planned once a probe found its range too long. Its requests came after the stream before it."""
+    dataset = Dataset(
+        DatasetOptions(
+            seed=44, subaccounts=0, suspended_subaccounts=0, messages_per_account=20, calls_per_account=1_100
+        )
+    )
+    windows: list[str] = []
+
+    def many_windows_asked(request: ApiRequest) -> bool:
+        start = dict(request.query).get("StartTime>") if request.path.endswith("/Calls.json") else None
+        if start is not None:
+            windows.append(start)
+        return len(windows) >= 2 * prefetch.THREADS  # the probe, and windows well beyond the first slices
+
+    with (
+        serve(dataset) as emulator,
+        holding(emulator, held=lambda r: r.path.endswith("/Messages.json"), awaited=many_windows_asked) as events,
+    ):
+        run = run_connector(
+            "read",
+            emulator.url,
+            tmp_path,
+            config=auth_token_config(dataset),
+            catalog=catalog_for(["messages", "calls"]),
+        )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert events[0] == "awaited" and "answered" in events, events
+    for stream in ("messages", "calls"):
         assert sorted(emitted_keys(run.records[stream], stream)) == sorted(expected_keys(dataset, stream)), stream
 
 

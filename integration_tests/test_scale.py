@@ -165,7 +165,9 @@ def slices_started(monkeypatch: Any) -> list[Any]:
     started: list[Any] = []
     original = reader_module.SliceReader._start
     monkeypatch.setattr(
-        reader_module.SliceReader, "_start", lambda self, plan: started.append(plan) or original(self, plan)
+        reader_module.SliceReader,
+        "_start",
+        lambda self, plan, *rest: started.append(plan) or original(self, plan, *rest),
     )
     return started
 

@@ -3,9 +3,10 @@
 The CDK reads the catalog's streams one after another, so a stream's first request used to wait for the stream
 before it to emit its last record: a catalog of small streams cost a round trip per stream, one after another,
 and the last pages of a long stream left the other accounts' allowance idle. When the CDK reaches a stream, the
-``AHEAD`` streams after it start too, ``DEPTH`` slices each, their records held in their slices' bounded queues
-until the CDK reaches them; then they read ahead as any stream does. The output is that
-of a sequential sync: records are handed over in order, and a stream's state moves only as the CDK emits it.
+``AHEAD`` streams after it start too, together reading up to ``THREADS`` slices at a time, the next as one is read,
+their records waiting on disk until the CDK reaches them (``reader.Early``); then they read ahead as any stream
+does. The output is that of a sequential sync: records are handed over in order, and a stream's state moves only as
+the CDK emits it.
 
 A child stream whose parent is in the catalog does not start early: it takes its parents from the parent's pages
 once they are read (``sharing``), which it would otherwise read again.
@@ -21,13 +22,13 @@ from typing import Any, Protocol
 from airbyte_cdk.models import ConfiguredAirbyteStream
 
 from source_twilio.definitions import BY_NAME
+from source_twilio.reader import Early
 from source_twilio.workers import WorkerPool, wait_for
 
 AHEAD = 3  # streams started before the CDK reaches them
-DEPTH = 4  # slices each of them reads before the CDK reaches it
-THREADS = AHEAD * DEPTH
-"""Slice workers a sync needs beyond its own: the ones streams started early may hold while they wait for the CDK,
-so that the stream being emitted never waits for a worker behind them."""
+THREADS = 12
+"""Slices the streams started early read at once, together: the slice workers a sync needs beyond its own, so that
+the stream being emitted never waits for a worker behind them."""
 
 _END = object()
 
@@ -35,7 +36,9 @@ _END = object()
 class EarlyStream(Protocol):
     name: str
 
-    def start_early(self, configured: ConfiguredAirbyteStream, state: Mapping[str, Any]) -> Iterator[Any]: ...
+    def start_early(
+        self, configured: ConfiguredAirbyteStream, state: Mapping[str, Any], early: Early
+    ) -> Iterator[Any]: ...
 
 
 class Prefetcher:
@@ -53,8 +56,9 @@ class Prefetcher:
         self._streams = streams
         self._state_of = state_of
         self._reached = -1
-        self._started: dict[str, Future[tuple[Iterator[Any], Any]]] = {}
+        self._started: dict[str, tuple[Future[tuple[Iterator[Any], Any]], threading.Event]] = {}
         self._pool = WorkerPool(AHEAD, "early")
+        self._slots = threading.Semaphore(THREADS)  # slices the streams started early read at once
         self._lock = threading.Lock()
         self._closed = False
 
@@ -63,7 +67,9 @@ class Prefetcher:
         early (the first waited for), else None."""
         with self._lock:
             self._reached = self._position.get(name, self._reached)
-            started = self._started.pop(name, None)
+            started, reached = self._started.pop(name, (None, None))
+            if reached is not None:
+                reached.set()
             if not self._closed:
                 self._start_following()
         return None if started is None else _continued(started)
@@ -72,8 +78,9 @@ class Prefetcher:
         for configured in self._order[self._reached + 1 : self._reached + 1 + AHEAD]:
             name = configured.stream.name
             if name not in self._started and self._may_start(name):
-                stream = self._streams[name]
-                self._started[name] = self._pool.submit(_first, stream, configured, self._state_of(name))
+                stream, early = self._streams[name], Early(threading.Event(), self._slots)
+                started = self._pool.submit(_first, stream, configured, self._state_of(name), early)
+                self._started[name] = started, early.reached
 
     def close(self) -> None:
         """The sync is over: streams the CDK never reached stop reading."""
@@ -81,7 +88,8 @@ class Prefetcher:
             self._closed = True
             started, self._started = self._started, {}
         self._pool.close()
-        for future in started.values():
+        for future, reached in started.values():
+            reached.set()  # it stops starting slices
             future.add_done_callback(_stop)  # at once if its first slice is in, else once it is
 
     def _may_start(self, name: str) -> bool:
@@ -93,10 +101,11 @@ class Prefetcher:
 
 
 def _first(
-    stream: EarlyStream, configured: ConfiguredAirbyteStream, state: Mapping[str, Any]
+    stream: EarlyStream, configured: ConfiguredAirbyteStream, state: Mapping[str, Any], early: Early
 ) -> tuple[Iterator[Any], Any]:
-    """Runs in a worker: the stream's slices begin, the first ``DEPTH`` start reading, and the first is kept."""
-    slices = stream.start_early(configured, state)
+    """Runs in a worker: the stream's slices begin and are read until the CDK reaches it (or all are read); then the
+    first is kept."""
+    slices = stream.start_early(configured, state, early)
     return slices, next(slices, _END)
 
 

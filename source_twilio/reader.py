@@ -3,7 +3,8 @@
 The CDK reads a stream's slices one after another. ``SliceReader.run_ahead`` starts reading the next ``depth``
 slices in workers while the CDK emits the current one; ``records`` hands a slice's records over in order
 (``handover``: a few chunks in memory, the rest on disk), so the output and every STATE message are those of a
-sequential sync and memory holds about a page per slice read ahead.
+sequential sync and memory holds about a page per slice read ahead. A stream started before the CDK reaches it
+(``Early``) keeps starting slices as its earlier ones finish, a few at a time, until the CDK does.
 
 The reader owns every producer it starts, until its records are consumed or the reader is closed: a slice
 skipped or failed, the CDK giving up on the stream, a signal, each cancels what is running. A list that fails
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -24,7 +26,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.answers import describe
-from source_twilio.handover import Handover
+from source_twilio.handover import IN_MEMORY, Handover, SpillFile
 from source_twilio.health import TwilioUnavailable
 from source_twilio.workers import Cancelled, WorkerPool, raise_if_stopping
 
@@ -34,6 +36,7 @@ NOT_YET = object()
 """What a plan source answers when its next slices depend on a request still in flight (see ``Probe``)."""
 NOT_YET_POLL_SECONDS = 0.005
 CHUNK = 200  # records handed over at a time
+EARLY_HELD = 512  # slices a stream started early holds, read or being read, before the CDK reaches it
 
 
 class SkipList(Exception):
@@ -79,6 +82,16 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class Early:
+    """A stream started before the CDK reaches it (``prefetch``): until ``reached`` is set, a slice starts whenever
+    one of ``slots`` is free, and its records wait on disk, so that the stream's requests overlap the ones before it
+    without holding memory."""
+
+    reached: threading.Event  # the CDK reached the stream, or the sync ended
+    slots: threading.Semaphore  # slices read at once by every stream started early: the workers set aside for them
+
+
+@dataclass(frozen=True)
 class Failure:
     detail: str
     failure_type: FailureType
@@ -101,7 +114,7 @@ class SliceReader(Generic[P]):
         read (see ``chunks``)."""
         self._pool = pool
         self._pack = pack
-        self.depth = depth  # slices read ahead; may change (a stream started early reads fewer until it is emitted)
+        self._depth = depth  # slices read ahead while the CDK emits the stream
         self._read = read
         self._key_of = key_of
         self._gate = gate
@@ -110,15 +123,19 @@ class SliceReader(Generic[P]):
         self._lock = threading.Lock()
         self.failures: dict[str, Failure] = {}
         self._given_up: set[str] = set()  # partitions a worker gave up on, before the CDK's loop reached them
+        self._early_file: SpillFile | None = None  # where the records of slices started early wait
 
-    def run_ahead(self, plans: Iterable[P | object]) -> Iterator[P]:
+    def run_ahead(self, plans: Iterable[P | object], early: Early | None = None) -> Iterator[P]:
         """The slices, in order, each already being read when the CDK asks for its records. ``plans`` may answer
-        ``NOT_YET``: the slices started are handed over meanwhile, and it is asked again."""
-        upcoming: list[P] = []
+        ``NOT_YET``: the slices started are handed over meanwhile, and it is asked again. ``early``: the first slice
+        is asked for before the CDK reaches the stream, and comes once it does (or once every slice is read)."""
+        upcoming: deque[P] = deque()
         source = iter(plans)
         try:
+            if early is not None:
+                self._read_early(source, upcoming, early)
             while True:
-                while len(upcoming) < self.depth:
+                while len(upcoming) < self._depth:
                     plan = next(source, None)
                     if plan is None:
                         break
@@ -132,9 +149,28 @@ class SliceReader(Generic[P]):
                     upcoming.append(plan)
                 if not upcoming:
                     return
-                yield upcoming.pop(0)
+                yield upcoming.popleft()
         finally:
             self.close()
+
+    def _read_early(self, source: Iterator[P | object], upcoming: deque[P], early: Early) -> None:
+        """Until the CDK reaches the stream: a slice starts whenever a slot is free, and frees it once read. Their
+        records wait on disk, in one file written until then."""
+        self._early_file = SpillFile(until=early.reached)
+        while len(upcoming) < EARLY_HELD and _took_slot(early):
+            try:
+                plan = _next_ready(source, early.reached)
+                producer = None if plan is None else self._start(plan, self._early_file)
+            except BaseException:
+                early.slots.release()
+                raise
+            if producer is None:
+                early.slots.release()
+            else:
+                producer.when_finished(early.slots.release)
+            if plan is None:
+                return
+            upcoming.append(plan)
 
     def records(self, plan: P) -> Iterator[Any]:
         """A slice's records, in order: read ahead, or read here. Nothing, if its partition failed or is skipped."""
@@ -171,13 +207,15 @@ class SliceReader(Generic[P]):
             self._producers.clear()
         for producer in producers:
             producer.cancel()
+        if self._early_file is not None:
+            self._early_file.close()
 
     # --- internals ----------------------------------------------------------------------------------------------
 
-    def _start(self, plan: P) -> None:
+    def _start(self, plan: P, early_file: SpillFile | None = None) -> _Producer | None:
         key = self._key_of(plan)
         if key in self._given_up or key in self.failures:
-            return  # records() finds it failed and reads nothing
+            return None  # records() finds it failed and reads nothing
         with self._lock:
             self._started += 1
             order = self._started
@@ -196,9 +234,10 @@ class SliceReader(Generic[P]):
                     self._give_up(key, order)
                 raise
 
-        producer = _Producer(self._pool, produce, key, order, self._pack)
+        producer = _Producer(self._pool, produce, key, order, self._pack, early_file)
         with self._lock:
             self._producers[id(plan)] = producer
+        return producer
 
     def _give_up(self, key: str, order: int) -> None:
         """A worker gave up on a list: its later slices are not started, and those running are stopped."""
@@ -216,6 +255,26 @@ class SliceReader(Generic[P]):
                 del self._producers[plan_id]
         for producer in doomed.values():
             producer.cancel()
+
+
+def _took_slot(early: Early) -> bool:
+    """Waits for a free slot and takes it; False once the CDK reached the stream."""
+    while not early.reached.is_set():
+        if early.slots.acquire(timeout=NOT_YET_POLL_SECONDS):
+            return True
+        raise_if_stopping()
+    return False
+
+
+def _next_ready(source: Iterator[P | object], reached: threading.Event) -> P | None:
+    """The next plan, once it does not depend on a request in flight; None after the last, or once ``reached``."""
+    while not reached.is_set():
+        plan = next(source, None)
+        if plan is not NOT_YET:
+            return plan  # type: ignore[return-value]
+        reached.wait(NOT_YET_POLL_SECONDS)
+        raise_if_stopping()
+    return None
 
 
 def chunks(items: Iterable[Any], pack: Callable[[list[Any]], list[Any]] | None) -> Iterator[list[Any]]:
@@ -257,13 +316,21 @@ class _Producer:
         key: str,
         order: int,
         pack: Callable[[list[Any]], list[Any]] | None,
+        early_file: SpillFile | None,
     ) -> None:
+        """``early_file``: started before the CDK reached its stream, it keeps its records there rather than in
+        memory, as long as that file takes them."""
         self.key = key  # the partition it reads
         self.order = order  # its place among the slices started
         self._pack = pack
         self._cancelled = threading.Event()
-        self._handover = Handover(self._cancelled)
-        pool.submit(self._run, produce, cancelled=self._cancelled)
+        in_memory = IN_MEMORY if early_file is None else 0
+        self._handover = Handover(self._cancelled, in_memory=in_memory, shared=early_file)
+        self._task = pool.submit(self._run, produce, cancelled=self._cancelled)
+
+    def when_finished(self, callback: Callable[[], None]) -> None:
+        """``callback`` once its worker is done with it (or it will never run), at once if it is."""
+        self._task.add_done_callback(lambda _: callback())
 
     def _run(self, produce: Callable[[], Iterable[Any]]) -> None:
         try:

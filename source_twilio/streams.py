@@ -31,9 +31,9 @@ from source_twilio.errors import LACKS_PERMISSION
 from source_twilio.lists import ONE_PAGE, Record, TwilioList
 from source_twilio.output import RecordLines, pack_records
 from source_twilio.planning import Planner, SlicePlan, interleave
-from source_twilio.prefetch import DEPTH as EARLY_DEPTH
 from source_twilio.reader import (
     NOT_YET,
+    Early,
     ListFailed,
     Probe,
     RangeTooLong,
@@ -170,11 +170,14 @@ class TwilioStream(TwilioList, CheckpointMixin):
         if self._lines:  # the CDK's own line counts messages (see ``SourceTwilio.read``)
             logger.info(f"Read {emitted} records from {self.name} stream")
 
-    def start_early(self, configured: ConfiguredAirbyteStream, state: Mapping[str, Any]) -> Iterator[StreamSlice]:
-        """Its slices, begun before the CDK reaches the stream (``prefetch``; in a worker): the state it will be given."""
+    def start_early(
+        self, configured: ConfiguredAirbyteStream, state: Mapping[str, Any], early: Early
+    ) -> Iterator[StreamSlice]:
+        """Its slices, begun before the CDK reaches the stream (``prefetch``; in a worker) from the state it will be
+        given."""
         self.state, self._early_state = state, state  # type: ignore[assignment]
         self._lines = self.context.record_lines
-        return self.stream_slices(configured.sync_mode, configured.cursor_field, state, early=True)
+        return self.stream_slices(configured.sync_mode, configured.cursor_field, state, early)
 
     def _checkpoint(self, state_manager: Any) -> AirbyteMessage:
         self._unsaved_bytes = 0.0
@@ -187,10 +190,10 @@ class TwilioStream(TwilioList, CheckpointMixin):
         sync_mode: SyncMode = SyncMode.full_refresh,
         cursor_field: Any = None,
         stream_state: Any = None,
-        early: bool = False,
+        early: Early | None = None,
     ) -> Iterator[StreamSlice]:
-        """The slices, each already being read in a worker while the CDK emits the ones before it; ``early``: before
-        the CDK reaches the stream, fewer are read ahead until it does (``prefetch``)."""
+        """The slices, each already being read in a worker while the CDK emits the ones before it; ``early``: begun
+        before the CDK reaches the stream (``prefetch``)."""
         self._incremental = sync_mode == SyncMode.incremental and self.definition.incremental
         self._read_this_sync.clear()
         self._probes.clear()
@@ -199,18 +202,10 @@ class TwilioStream(TwilioList, CheckpointMixin):
         depth = min(self.context.config.num_workers, READ_AHEAD_SLICES)
         plans = interleave((self._plan(partition) for partition in self._partitions()), width=2 * depth)
         pack = pack_records(self.name) if self._lines else None
-        reader = SliceReader(
-            self.context.slice_pool,
-            EARLY_DEPTH if early else depth,
-            self._read_slice,
-            lambda p: p.key,
-            self._gate,
-            pack,
-        )
+        reader = SliceReader(self.context.slice_pool, depth, self._read_slice, lambda p: p.key, self._gate, pack)
         self._reader = reader
-        for plan in reader.run_ahead(plans):
+        for plan in reader.run_ahead(plans, early):
             yield plan.stream_slice()
-            reader.depth = depth  # asked for the next slice: the CDK is emitting this stream
         if self._reader.failures:
             # After the last slice, so that every other list was read and checkpointed first.
             raise incomplete_error(self.name, self._reader.failures, describe_partition_key)

@@ -19,7 +19,7 @@ class FakeStream:
         self.started_with: Mapping[str, Any] | None = None
         self.closed = threading.Event()
 
-    def start_early(self, configured: Any, state: Mapping[str, Any]) -> Iterator[str]:
+    def start_early(self, configured: Any, state: Mapping[str, Any], reached: threading.Event) -> Iterator[str]:
         self.started_with = state
 
         def slices() -> Iterator[str]:

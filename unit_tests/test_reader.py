@@ -14,8 +14,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_twilio import handover as handover_module
 from source_twilio import reader as reader_module
 from source_twilio import workers
-from source_twilio.handover import IN_MEMORY, DiskBudget, Handover
-from source_twilio.reader import NOT_YET, ListFailed, SkipList, SliceReader, chunks
+from source_twilio.handover import IN_MEMORY, DiskBudget, Handover, SpillFile
+from source_twilio.reader import NOT_YET, Early, ListFailed, SkipList, SliceReader, chunks
 from source_twilio.workers import STOPPING, SyncInterrupted, WorkerPool
 
 
@@ -185,6 +185,62 @@ def test_given_plans_not_yet_ready_when_run_ahead_then_the_slices_started_are_ha
     assert_workers_end(pool)
 
 
+# --- a stream started before the CDK reaches it ----------------------------------------------------------------
+
+
+def test_given_a_stream_started_early_then_its_slices_start_as_earlier_ones_finish_with_at_most_its_slots_at_once():
+    """Before, a stream started early read its first few slices and then waited for the CDK: a stream of many
+    windows was read after the one before it, not beside it."""
+    pool = WorkerPool(8, "test")
+    slots = threading.Semaphore(2)
+    lock, reading, most = threading.Lock(), [0], [0]
+
+    def read(plan: Plan) -> Iterator:
+        with lock:
+            reading[0] += 1
+            most[0] = max(most[0], reading[0])
+        threading.Event().wait(0.01)
+        with lock:
+            reading[0] -= 1
+        yield from ((plan.number, i) for i in range(300))
+
+    reader = reader_for(pool, read, depth=2)
+    slices = reader.run_ahead(plans("a", per_key=10), Early(threading.Event(), slots))
+    first = next(slices)  # every slice started before the CDK takes any (none reached it)
+    assert len(reader._producers) == 10
+    got = [list(reader.records(plan)) for plan in [first, *slices]]
+    assert got == [[(n, i) for i in range(300)] for n in range(10)]
+    assert 1 <= most[0] <= 2, most
+    assert all(slots.acquire(blocking=False) for _ in range(2)), "every slot is given back"
+    assert_workers_end(pool)
+
+
+def test_given_a_stream_started_early_when_the_cdk_reaches_it_then_it_starts_no_more_early_and_reads_on():
+    pool = WorkerPool(8, "test")
+    release, started = threading.Event(), threading.Semaphore(0)
+
+    def read(plan: Plan) -> Iterator:
+        started.release()
+        release.wait(10)
+        yield plan.number
+
+    reader = reader_for(pool, read, depth=2)
+    early = Early(threading.Event(), threading.Semaphore(2))
+    slices = reader.run_ahead(plans("a", per_key=6), early)
+    first: list[Plan] = []
+    taker = threading.Thread(target=lambda: first.append(next(slices)), daemon=True)
+    taker.start()
+    assert started.acquire(timeout=5) and started.acquire(timeout=5)
+    taker.join(0.2)
+    assert taker.is_alive(), "waits for a slot while the stream is not reached"
+    early.reached.set()
+    taker.join(5)
+    assert not taker.is_alive() and len(reader._producers) == 2, "two were started early, no more"
+    release.set()
+    assert [list(reader.records(plan)) for plan in [*first, *slices]] == [[n] for n in range(6)]
+    assert_workers_end(pool)
+
+
 # --- the hand-over between a slice's worker and the emitting thread -------------------------------------------
 
 
@@ -240,7 +296,37 @@ def test_given_a_cancelled_handover_then_put_and_an_empty_get_raise_cancelled_an
     handover.close()
     with pytest.raises(workers.Cancelled):
         handover.put([9])
-    assert handover._file is None
+    assert handover._file._file is None
     assert [handover.get() for _ in range(IN_MEMORY)] == [[0], [1]]
     with pytest.raises(workers.Cancelled):
         handover.get()  # on disk, freed
+
+
+def test_given_a_slice_started_early_when_the_budget_is_spent_then_its_chunks_wait_in_memory_as_any_slices(monkeypatch):
+    """A slice started early keeps nothing in memory while the disk takes it; with the budget spent it must not wait
+    for room that only the consumer, waiting for it, could free."""
+    monkeypatch.setattr(handover_module, "ON_DISK_BYTES", 0)
+    handover = Handover(threading.Event(), DiskBudget(), in_memory=0)
+    put = threading.Thread(target=lambda: [handover.put([index]) for index in range(IN_MEMORY)], daemon=True)
+    put.start()
+    put.join(5)
+    assert not put.is_alive(), "the producer waits for room on a disk that has none"
+    assert [handover.get() for _ in range(IN_MEMORY)] == [[0], [1]]
+    assert handover._written == 0
+
+
+def test_given_slices_started_early_then_they_share_one_file_until_the_cdk_reaches_their_stream():
+    reached = threading.Event()
+    shared = SpillFile(until=reached)
+    first, second = (Handover(threading.Event(), DiskBudget(), in_memory=0, shared=shared) for _ in range(2))
+    first.put([1])
+    second.put([2])
+    assert first._items[0].file is shared and second._items[0].file is shared, "on disk, in the one file"
+    assert first._in_memory == second._in_memory == 0
+    reached.set()
+    first.put([3])
+    assert first._items[1].file is first._file, "once reached, the shared file grows no more"
+    assert [first.get(), first.get(), second.get()] == [[1], [3], [2]]
+    first.close()
+    second.close()
+    shared.close()
