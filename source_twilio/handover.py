@@ -43,6 +43,9 @@ class DiskBudget:
         with self._lock:
             self._used -= size
 
+    def used_share(self) -> float:
+        return self._used / ON_DISK_BYTES
+
 
 DISK = DiskBudget()
 

@@ -26,7 +26,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_twilio.answers import describe
-from source_twilio.handover import IN_MEMORY, Handover, SpillFile
+from source_twilio.handover import DISK, IN_MEMORY, Handover, SpillFile
 from source_twilio.health import TwilioUnavailable
 from source_twilio.workers import Cancelled, WorkerPool, raise_if_stopping
 
@@ -37,6 +37,9 @@ NOT_YET = object()
 NOT_YET_POLL_SECONDS = 0.005
 CHUNK = 200  # records handed over at a time
 EARLY_HELD = 512  # slices a stream started early holds, read or being read, before the CDK reaches it
+EARLY_DISK_SHARE = 0.5
+"""Of the read-ahead's disk budget, what streams started early may fill before they start no more slices: the rest
+is the stream being emitted's, whose slices read ahead would otherwise wait for the output."""
 
 
 class SkipList(Exception):
@@ -258,9 +261,11 @@ class SliceReader(Generic[P]):
 
 
 def _took_slot(early: Early) -> bool:
-    """Waits for a free slot and takes it; False once the CDK reached the stream."""
+    """Waits for a free slot, with room on disk, and takes it; False once the CDK reached the stream."""
     while not early.reached.is_set():
-        if early.slots.acquire(timeout=NOT_YET_POLL_SECONDS):
+        if DISK.used_share() >= EARLY_DISK_SHARE:
+            early.reached.wait(NOT_YET_POLL_SECONDS)
+        elif early.slots.acquire(timeout=NOT_YET_POLL_SECONDS):
             return True
         raise_if_stopping()
     return False

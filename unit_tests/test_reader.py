@@ -241,6 +241,30 @@ def test_given_a_stream_started_early_when_the_cdk_reaches_it_then_it_starts_no_
     assert_workers_end(pool)
 
 
+def test_given_the_disk_budget_half_full_when_a_stream_is_started_early_then_it_starts_no_slice_until_there_is_room(
+    monkeypatch,
+):
+    """Streams started early could fill the read-ahead's whole disk budget, and the stream being emitted would then
+    read its slices one after another, each waiting for the output."""
+    budget = DiskBudget()
+    monkeypatch.setattr(reader_module, "DISK", budget)
+    assert budget.take(int(handover_module.ON_DISK_BYTES * reader_module.EARLY_DISK_SHARE))
+    pool = WorkerPool(4, "test")
+    reads: list[Plan] = []
+    reader = reader_for(pool, lambda plan: reads.append(plan) or [plan.number], depth=2)
+    early = Early(threading.Event(), threading.Semaphore(2))
+    slices = reader.run_ahead(plans("a", per_key=4), early)
+    taker = threading.Thread(target=lambda: next(slices), daemon=True)
+    taker.start()
+    taker.join(0.3)
+    assert taker.is_alive() and reads == [] and not reader._producers, "nothing started while the disk is half full"
+    budget.give_back(1)
+    taker.join(5)
+    assert not taker.is_alive() and len(reader._producers) == 4
+    slices.close()
+    assert_workers_end(pool)
+
+
 # --- the hand-over between a slice's worker and the emitting thread -------------------------------------------
 
 
